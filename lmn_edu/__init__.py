@@ -1,0 +1,17 @@
+"""lmn_edu: the linear mapping number (LMN) of Liu, Zhong & Tegmark, "Grokking as Compression:
+A Nonlinear Complexity Perspective" (arXiv 2310.05918), from scratch in NumPy + autograd."""
+from .adamw import AdamW
+from .config import RunConfig
+from .datasets import TASKS, Task, make_task, split
+from .errors import LMNInputError
+from .lmn import connectivity_matrix, lambdas, linear_mapping_number, lmn, nonlinear_entropy, r_squared, spectrum
+from .mlp import LAYERS, accuracy, cross_entropy, forward, init_params, l2_norm, loss, representations
+from .probe import PROBE_LAYERS, layer_connectivity, layer_lmn, layers_lmn, tail_function
+
+__all__ = [
+    "AdamW", "RunConfig", "TASKS", "Task", "make_task", "split", "LMNInputError",
+    "connectivity_matrix", "lambdas", "linear_mapping_number", "lmn", "nonlinear_entropy",
+    "r_squared", "spectrum", "LAYERS", "accuracy", "cross_entropy", "forward", "init_params",
+    "l2_norm", "loss", "representations", "PROBE_LAYERS", "layer_connectivity", "layer_lmn",
+    "layers_lmn", "tail_function",
+]

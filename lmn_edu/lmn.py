@@ -1,0 +1,132 @@
+"""The linear mapping number, eq (1)–(3) of Liu, Zhong & Tegmark (arXiv 2310.05918).
+
+For a map f and points x⁽¹⁾ … x⁽ᴺ⁾:
+
+eq (1)  x⁽ⁱʲ⁾(λ) = x⁽ⁱ⁾ + λ (x⁽ʲ⁾ − x⁽ⁱ⁾),  λ = 0, 0.05, …, 1   (21 points)
+eq (2)  L_ij = (1/d₂) Σ_k r²(y_k⁽ⁱʲ⁾(λ), λ),  y = f(x(λ)),  L_ii = 1
+eq (3)  p_i = |μ_i| / Σ_j |μ_j|  (μ: eigenvalues of L),  S_NL = −Σ p_i log₂ p_i,  LMN = 2^S_NL
+
+This module is generic: f is any function of a batch of points. ``probe.py`` has the
+fast path for the layers of our MLP.
+"""
+import numpy as np
+
+from .errors import LMNInputError, check_int
+
+# Pairs evaluated at once are chosen so that the largest array of a chunk holds about
+# CHUNK_FLOATS float64 numbers (16 MB), whatever N is.
+CHUNK_FLOATS = 2_000_000
+
+
+def lambdas(n_lambda=21):
+    """The λ grid of eq (1): n_lambda uniform points on [0, 1]."""
+    n_lambda = check_int("n_lambda", n_lambda, 2)
+    return np.linspace(0.0, 1.0, n_lambda)
+
+
+def flat_rtol(dtype):
+    """A curve whose spread is below this × its magnitude counts as constant (see r_squared)."""
+    return 1e4 * np.finfo(np.result_type(dtype, np.float32)).eps
+
+
+def r_squared(y, lam, rtol=None):
+    """r² of each output dimension against λ: y (P, n_lambda, d) -> (P, d), in float64.
+
+    r² = cov(y, λ)² / (var(y) var(λ)), the squared Pearson correlation (footnote 2).
+    A curve that is constant along the line is an affine function of λ, but its r² is
+    0/0: we count it as r² = 1 ("flat line" rule). "Constant" means its standard deviation
+    is at most ``rtol`` times the largest |y| on the whole curve, so that rounding noise in
+    a flat dimension is not mistaken for curvature.
+    """
+    y = np.asarray(y)
+    rtol = flat_rtol(y.dtype) if rtol is None else rtol
+    y = y.astype(np.float64, copy=False)
+    lc = lam - lam.mean()                                   # (n_lambda,)
+    yc = y - y.mean(axis=1, keepdims=True)                  # (P, n_lambda, d)
+    cov = np.einsum("l,pld->pd", lc, yc)                    # (P, d)
+    var_y = np.einsum("pld,pld->pd", yc, yc)                # (P, d)
+    var_l = lc @ lc
+    scale = np.abs(y).max(axis=(1, 2))                      # (P,)
+    n = len(lam)
+    flat = var_y <= (rtol * scale[:, None]) ** 2 * n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = cov ** 2 / (var_y * var_l)
+    r2 = np.where(flat, 1.0, r2)
+    return np.clip(r2, 0.0, 1.0)
+
+
+def pair_chunks(n, per_pair_floats, max_floats=CHUNK_FLOATS):
+    """Yield (i, j) index arrays covering every pair i < j of n points, in bounded chunks."""
+    size = max(1, int(max_floats // max(per_pair_floats, 1)))
+    rows, cols = np.triu_indices(n, k=1)
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size], cols[start:start + size]
+
+
+def _check_points(X):
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise LMNInputError(f"X must be a 2-D array (N points, d_in), got shape {X.shape}")
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise LMNInputError(f"X must hold at least one point of at least one dimension, got shape {X.shape}")
+    if not np.issubdtype(X.dtype, np.number) or not np.all(np.isfinite(X)):
+        raise LMNInputError("X must hold finite numbers (found NaN or inf)")
+    return X
+
+
+def connectivity_matrix(f, X, n_lambda=21):
+    """The linear connectivity matrix L of eq (2), (N, N), symmetric, unit diagonal.
+
+    f maps a batch (M, d_in) to (M, d_out); X holds the N points (N, d_in).
+    Only pairs i < j are evaluated, in chunks, so memory stays bounded.
+    """
+    X = _check_points(X)
+    lam = lambdas(n_lambda)
+    n, d_in = X.shape
+    L = np.eye(n)
+    for i, j in pair_chunks(n, n_lambda * d_in):
+        xi, xj = X[i], X[j]                                                      # (P, d_in)
+        line = xi[:, None, :] + lam[None, :, None] * (xj - xi)[:, None, :]       # (P, n_lambda, d_in), eq (1)
+        y = np.asarray(f(line.reshape(-1, d_in)))                                # (P * n_lambda, d_out)
+        if y.ndim != 2 or y.shape[0] != line.shape[0] * n_lambda:
+            raise LMNInputError(f"f must map (M, d_in) to (M, d_out); it returned shape {y.shape}")
+        if not np.all(np.isfinite(y)):
+            raise LMNInputError("f returned NaN or inf on the interpolated points")
+        y = y.reshape(len(i), n_lambda, -1)                                      # (P, n_lambda, d_out)
+        L[i, j] = L[j, i] = r_squared(y, lam).mean(axis=1)                       # eq (2)
+    return L
+
+
+def _check_L(L):
+    L = np.asarray(L, dtype=np.float64)
+    if L.ndim != 2 or L.shape[0] != L.shape[1] or L.shape[0] < 1:
+        raise LMNInputError(f"L must be a square matrix, got shape {L.shape}")
+    if not np.all(np.isfinite(L)):
+        raise LMNInputError("L must be finite (found NaN or inf)")
+    if not np.allclose(L, L.T, rtol=0, atol=1e-12):
+        raise LMNInputError("L must be symmetric")
+    return L
+
+
+def spectrum(L):
+    """Eigenvalues μ of the symmetric L (ascending) and the distribution p = |μ| / Σ|μ| of eq (3)."""
+    mu = np.linalg.eigvalsh(_check_L(L))
+    a = np.abs(mu)
+    return mu, a / a.sum()
+
+
+def nonlinear_entropy(L):
+    """S_NL of eq (3), in bits: the entropy of the normalised |eigenvalues| of L."""
+    _, p = spectrum(L)
+    p = p[p > 0]
+    return float(-np.sum(p * np.log2(p)))
+
+
+def linear_mapping_number(L):
+    """LMN = 2^S_NL (eq 3): between 1 (one linear map) and N."""
+    return float(2.0 ** nonlinear_entropy(L))
+
+
+def lmn(f, X, n_lambda=21):
+    """LMN of f on the points X in one call: eq (1)–(3)."""
+    return linear_mapping_number(connectivity_matrix(f, X, n_lambda))
