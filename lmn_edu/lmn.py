@@ -55,8 +55,9 @@ def r_squared(y, lam, rtol=None):
     return np.clip(r2, 0.0, 1.0)
 
 
-def pair_chunks(n, per_pair_floats, max_floats=CHUNK_FLOATS):
+def pair_chunks(n, per_pair_floats, max_floats=None):
     """Yield (i, j) index arrays covering every pair i < j of n points, in bounded chunks."""
+    max_floats = CHUNK_FLOATS if max_floats is None else max_floats
     size = max(1, int(max_floats // max(per_pair_floats, 1)))
     rows, cols = np.triu_indices(n, k=1)
     for start in range(0, len(rows), size):
@@ -127,6 +128,6 @@ def linear_mapping_number(L):
     return float(2.0 ** nonlinear_entropy(L))
 
 
-def lmn(f, X, n_lambda=21):
+def lmn_of(f, X, n_lambda=21):
     """LMN of f on the points X in one call: eq (1)–(3)."""
     return linear_mapping_number(connectivity_matrix(f, X, n_lambda))
