@@ -1,0 +1,77 @@
+"""Small things every lesson shares: quick mode, the figure folder, checks that print.
+
+Quick mode (``LMN_EDU_QUICK=1``) makes every lesson finish in well under a minute by
+shrinking steps and point sets; each lesson prints what it shrank.
+
+Figures go to ``lesson_figures/<lesson>/`` under the current directory, or to
+``$LMN_EDU_FIGURES/<lesson>/`` when that variable is set.
+"""
+import importlib.util
+import os
+import sys
+import time
+from pathlib import Path
+
+# Lessons run as `python lessons/NN_name.py` from a checkout where the package is not
+# installed: then Python looks for imports beside the script, so point it at the repo root.
+ROOT = Path(__file__).resolve().parent.parent
+if importlib.util.find_spec("lmn_edu") is None:
+    sys.path.insert(0, str(ROOT))
+
+QUICK = os.environ.get("LMN_EDU_QUICK", "").strip() not in ("", "0", "false", "False")
+
+_START = time.perf_counter()
+
+
+def pick(quick, full):
+    """``quick`` in quick mode, else ``full``."""
+    return quick if QUICK else full
+
+
+def figures_root():
+    return Path(os.environ.get("LMN_EDU_FIGURES") or "lesson_figures")
+
+
+def figure_dir(lesson):
+    """The folder this lesson writes to (created)."""
+    path = figures_root() / lesson
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save(fig, lesson, name):
+    """Save a matplotlib Figure as <figure_dir>/<name>.png and say where."""
+    path = figure_dir(lesson) / f"{name}.png"
+    fig.savefig(path, dpi=110)
+    print(f"figure: {path}")
+    return path
+
+
+def header(title, quick_note, full_note):
+    """Print the lesson's title and what this mode does."""
+    print(f"== {title} ==")
+    if QUICK:
+        print(f"quick mode (LMN_EDU_QUICK=1): {quick_note}")
+    else:
+        print(f"full mode: {full_note}  (set LMN_EDU_QUICK=1 for a short version)")
+
+
+def check(condition, message):
+    """A fact the lesson teaches, which must hold: print it with a tick, or stop the lesson."""
+    if not condition:
+        raise AssertionError(f"check failed: {message}")
+    print(f"  ✓ {message}")
+
+
+def compare(condition, message):
+    """An empirical claim of the paper: print whether this run agrees; never stop the lesson.
+
+    A single seed or a shortened quick run can honestly disagree with the paper: say so.
+    """
+    print(f"  {'✓ agrees:' if condition else '✗ differs:'} {message}")
+    return bool(condition)
+
+
+def done():
+    mode = "quick" if QUICK else "full"
+    print(f"done in {time.perf_counter() - _START:.0f} s ({mode} mode)")
