@@ -14,8 +14,11 @@ import numpy as np
 from .errors import LMNInputError, check_int
 
 # Pairs evaluated at once are chosen so that the largest array of a chunk holds about
-# CHUNK_FLOATS float64 numbers (16 MB), whatever N is.
-CHUNK_FLOATS = 2_000_000
+# CHUNK_FLOATS float64 numbers (1 MB), whatever N is: small enough that a chunk's few
+# working arrays stay in a core's L2 cache, where elementwise NumPy runs several times
+# faster than from main memory; large enough that Python's per-chunk cost stays small.
+# (Measured: see docs/benchmarks.md.)
+CHUNK_FLOATS = 131_072
 
 
 def lambdas(n_lambda=21):
@@ -45,9 +48,17 @@ def r_squared(y, lam, rtol=None):
     yc = y - y.mean(axis=1, keepdims=True)                  # (P, n_lambda, d)
     cov = np.einsum("l,pld->pd", lc, yc)                    # (P, d)
     var_y = np.einsum("pld,pld->pd", yc, yc)                # (P, d)
-    var_l = lc @ lc
     scale = np.abs(y).max(axis=(1, 2))                      # (P,)
-    n = len(lam)
+    return r_squared_from_sums(cov, var_y, lc @ lc, scale, len(lam), rtol)
+
+
+def r_squared_from_sums(cov, var_y, var_l, scale, n, rtol):
+    """r² = cov² / (var_y var_l) with the flat-line rule, from the centred sums of r_squared.
+
+    cov, var_y: (P, d) sums Σ(λ−λ̄)(y−ȳ) and Σ(y−ȳ)² over the n points of each curve;
+    var_l = Σ(λ−λ̄)²; scale: (P,) the largest |y| on each curve. Shared by r_squared and
+    the fast path (probe.py), so both apply the same rule.
+    """
     flat = var_y <= (rtol * scale[:, None]) ** 2 * n
     with np.errstate(divide="ignore", invalid="ignore"):
         r2 = cov ** 2 / (var_y * var_l)
@@ -56,12 +67,21 @@ def r_squared(y, lam, rtol=None):
 
 
 def pair_chunks(n, per_pair_floats, max_floats=None):
-    """Yield (i, j) index arrays covering every pair i < j of n points, in bounded chunks."""
+    """Yield (i, j) index arrays covering every pair i < j of n points, in bounded chunks.
+
+    Each chunk holds at most max(1, max_floats // per_pair_floats) pairs, in the order of
+    ``np.triu_indices(n, 1)``. The indices are made chunk by chunk (pair number k → row i by
+    a search over the rows' first pair numbers), so memory is O(chunk + n), not O(n²).
+    """
     max_floats = CHUNK_FLOATS if max_floats is None else max_floats
     size = max(1, int(max_floats // max(per_pair_floats, 1)))
-    rows, cols = np.triu_indices(n, k=1)
-    for start in range(0, len(rows), size):
-        yield rows[start:start + size], cols[start:start + size]
+    r = np.arange(n)
+    first = r * (2 * n - r - 1) // 2                        # (n,) number of the pair (r, r + 1)
+    n_pairs = n * (n - 1) // 2
+    for start in range(0, n_pairs, size):
+        k = np.arange(start, min(start + size, n_pairs))    # (P,) pair numbers
+        i = np.searchsorted(first, k, side="right") - 1
+        yield i, k - first[i] + i + 1
 
 
 def _check_points(X):

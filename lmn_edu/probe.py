@@ -13,15 +13,33 @@ that cheaper without changing the answer:
    once per point, not once per pair; only the interior λ values are computed per pair.
 
 Only pairs i < j are evaluated (L is symmetric), in chunks of bounded size.
+
+How the pair loop is written, for speed (the values stay those of eq (1)–(2); tests check
+that against lmn.connectivity_matrix):
+
+- A chunk's interior points are stored λ-major, (n_lambda − 2, P, d), and eq (1) is written
+  x(λ) = (1 − λ) x_i + λ x_j, so drawing every line of the chunk is one matrix product.
+- Chunks are small (lmn.CHUNK_FLOATS) so that their arrays stay in the CPU cache, and every
+  chunk reuses the same scratch arrays: a fresh multi-megabyte array per step costs page
+  faults that measured slower than the arithmetic itself.
+- r² comes from sums over λ (see _line_r_squared), so the endpoints are added to the sums
+  and the full (P, n_lambda, d_out) curve is never assembled.
+
+Memory: L itself (N² float64) and a few scratch arrays of about lmn.CHUNK_FLOATS float64
+each, whatever N is (docs/benchmarks.md gives the measured peak).
 """
 import numpy as np
 
 from .errors import LMNInputError, check_choice
-from .lmn import CHUNK_FLOATS, lambdas, linear_mapping_number, pair_chunks, r_squared
-from .mlp import OUTPUTS, representations, stages
+from .lmn import flat_rtol, lambdas, linear_mapping_number, pair_chunks, r_squared_from_sums
+from .mlp import OUTPUTS, representations, silu, softmax, stages
 
 # Layers LMN can be measured from (to the output).
 PROBE_LAYERS = ("emb", "z1", "h1", "z2", "h2")
+
+# The weights of each affine stage of mlp.stages (x @ W + b), so that the pair loop can
+# write its products into reused arrays.
+_AFFINE_PARAMS = {"z1": ("W1", "b1"), "z2": ("W2", "b2"), "logits": ("W3", "b3")}
 
 
 def _compose(fns):
@@ -50,37 +68,150 @@ def _as_float64(params):
 
 
 def _split_tail(params, layer, output):
-    """(prefix, rest): the affine stages right after ``layer``, and the tail from the first nonlinearity."""
+    """(prefix, rest): the affine stages right after ``layer`` as one function, and the
+    stages (name, kind, fn) of the tail from the first nonlinearity on."""
     st = _tail_stages(params, layer, output)
     k = next((n for n, (_, kind, _) in enumerate(st) if kind == "nonlinear"), len(st))
-    return _compose([fn for _, _, fn in st[:k]]), [fn for _, _, fn in st[k:]]
+    return _compose([fn for _, _, fn in st[:k]]), st[k:]
+
+
+# --- the pair loop's steps -------------------------------------------------------------
+# A step maps a batch (M, width) to the next stage, step(x, scratch) -> array. It may
+# overwrite x (always a scratch array of the loop) and writes its result into scratch.
+
+class _Scratch:
+    """Named float64 arrays, reused by every chunk; one grows when a chunk needs more."""
+
+    def __init__(self):
+        self._flat = {}
+
+    def __call__(self, name, shape):
+        size = int(np.prod(shape))
+        if name not in self._flat or self._flat[name].size < size:
+            self._flat[name] = np.empty(size)
+        return self._flat[name][:size].reshape(shape)
+
+
+def _affine_step(name, W, b):
+    def step(x, scratch):                                    # (M, d_in) -> (M, d_out)
+        out = np.matmul(x, W, out=scratch(name, (len(x), W.shape[1])))
+        out += b
+        return out
+    return step
+
+
+def _silu_step(x, scratch):
+    """x ← SiLU(x) = x / (1 + e^(−x)), in place: the values of mlp.silu, in four passes."""
+    e = scratch("silu", x.shape)
+    np.negative(x, out=e)
+    with np.errstate(over="ignore"):                         # e^(−x) = inf for x < −709: x / inf = −0
+        np.exp(e, out=e)
+    e += 1.0
+    return np.divide(x, e, out=x)
+
+
+def _softmax_step(x, scratch):
+    """x ← softmax of each row, in place (the values of mlp.softmax)."""
+    x -= x.max(axis=1, keepdims=True)
+    np.exp(x, out=x)
+    x /= x.sum(axis=1, keepdims=True)
+    return x
+
+
+def _call_step(fn):
+    """Any function of a batch; it allocates its own output."""
+    return lambda x, scratch: np.asarray(fn(x), dtype=np.float64)
+
+
+def _step(params, name, kind, fn):
+    """The loop's step for one stage of mlp.stages."""
+    if kind == "affine" and name in _AFFINE_PARAMS:
+        W, b = (params[k] for k in _AFFINE_PARAMS[name])
+        return _affine_step(name, W, b)
+    if fn is silu:
+        return _silu_step
+    if fn is softmax:
+        return _softmax_step
+    return _call_step(fn)
+
+
+def _run(steps, x, scratch):
+    for step in steps:
+        x = step(x, scratch)
+    return x
+
+
+# --- L ---------------------------------------------------------------------------------
+
+def _line_r_squared(y0, y_in, y1, lam):
+    """r² (P, d) of eq (2) for curves given as endpoints y0, y1 (P, d) and interior y_in (m, P, d).
+
+    The value of lmn.r_squared on the whole curve (P, n_lambda, d), from sums: with
+    z = y − y0 (each curve shifted to start at 0, which keeps the sums accurate),
+    var(y) = Σz² − (Σz)²/n and cov(y, λ) = Σλz − λ̄ Σz, where the sums run over the interior
+    plus the endpoint λ = 1, z = y1 − y0 (at λ = 0, z = 0). Overwrites y_in.
+    """
+    m, p, d = y_in.shape
+    n = m + 2
+    top = np.maximum(y_in.max(axis=0, initial=-np.inf), np.maximum(y0, y1))   # (P, d) highest y on each curve
+    low = np.minimum(y_in.min(axis=0, initial=np.inf), np.minimum(y0, y1))    # (P, d) lowest
+    scale = np.maximum(top, -low).max(axis=1)                           # (P,) largest |y| on the curve
+    z = y_in.reshape(m, p * d)
+    z -= y0.reshape(1, p * d)                                           # (m, P*d)
+    dz = y1 - y0                                                        # (P, d): z at λ = 1
+    s1, sl = (np.stack([np.ones(m), lam[1:-1]]) @ z).reshape(2, p, d)   # Σz, Σλz over the interior
+    z *= z
+    s2 = z.sum(axis=0).reshape(p, d) + dz * dz                          # Σz², endpoint included
+    s1 += dz
+    sl += lam[-1] * dz
+    lc = lam - lam.mean()
+    return r_squared_from_sums(sl - lam.mean() * s1, s2 - s1 * s1 / n, lc @ lc, scale, n,
+                               flat_rtol(np.float64))
+
+
+def _connectivity(V, steps, n_lambda):
+    """L (N, N) for lines drawn between the rows of V (N, d) and mapped by ``steps``."""
+    lam = lambdas(n_lambda)
+    n, d = V.shape
+    if not steps:                                            # affine tail: every line stays a line
+        return np.ones((n, n))
+    y_end = _run(steps, V.copy(), _Scratch())                # (N, d_out): λ = 0 and λ = 1, once per point
+    inner = lam[1:-1]                                        # (m,), m = n_lambda - 2
+    m, d_out = len(inner), y_end.shape[1]
+    mix = np.stack([1.0 - inner, inner], axis=1)             # (m, 2): eq (1) as (1 − λ) x_i + λ x_j
+    scratch = _Scratch()
+    L = np.eye(n)
+    for i, j in pair_chunks(n, max(m, 2) * max(d, d_out)):        # the largest scratch array of a chunk
+        p = len(i)
+        ends = scratch("ends", (2, p, d))                    # (2, P, d): x_i and x_j of each pair
+        np.take(V, i, axis=0, out=ends[0])
+        np.take(V, j, axis=0, out=ends[1])
+        line = np.matmul(mix, ends.reshape(2, p * d), out=scratch("line", (m, p * d)))   # eq (1)
+        y_in = _run(steps, line.reshape(m * p, d), scratch).reshape(m, p, d_out)       # (m, P, d_out)
+        L[i, j] = L[j, i] = _line_r_squared(y_end[i], y_in, y_end[j], lam).mean(axis=1)  # eq (2)
+    return L
 
 
 def fast_connectivity(reps_at_layer, prefix, rest, n_lambda=21):
-    """L from representations (N, width) through an affine ``prefix`` and a nonlinear tail ``rest``."""
-    lam = lambdas(n_lambda)
-    V = np.asarray(prefix(reps_at_layer))                    # (N, d): the space before the first nonlinearity
-    n, d = V.shape
-    if not rest:                                             # affine tail: every line stays a line
-        return np.ones((n, n))
-    tail = _compose(rest)
-    y_end = np.asarray(tail(V))                              # (N, d_out): λ = 0 and λ = 1, once per point
-    inner = lam[1:-1]                                        # (n_lambda - 2,)
-    L = np.eye(n)
-    for i, j in pair_chunks(n, n_lambda * max(d, y_end.shape[1])):
-        vi = V[i]
-        line = vi[:, None, :] + inner[None, :, None] * (V[j] - vi)[:, None, :]   # (P, n_lambda-2, d), eq (1)
-        y_in = np.asarray(tail(line.reshape(-1, d))).reshape(len(i), len(inner), -1)
-        y = np.concatenate([y_end[i][:, None], y_in, y_end[j][:, None]], axis=1)  # (P, n_lambda, d_out)
-        L[i, j] = L[j, i] = r_squared(y, lam).mean(axis=1)                       # eq (2)
-    return L
+    """L from representations (N, width) through an affine ``prefix`` and a nonlinear tail.
+
+    ``prefix``: a function of a batch; ``rest``: a list of functions of a batch, applied in
+    order (the tail from its first nonlinearity on).
+    """
+    V = np.asarray(prefix(reps_at_layer), dtype=np.float64)  # (N, d): the space before the first nonlinearity
+    return _connectivity(V, [_call_step(fn) for fn in rest], n_lambda)
+
+
+def _layer_connectivity(params, reps, layer, output, n_lambda):
+    prefix, rest = _split_tail(params, layer, output)
+    V = np.asarray(prefix(reps[layer]), dtype=np.float64)    # (N, d)
+    return _connectivity(V, [_step(params, *stage) for stage in rest], n_lambda)
 
 
 def layer_connectivity(params, inputs, layer="h1", output="logits", n_lambda=21):
     """The connectivity matrix L (N, N) from ``layer`` to ``output`` on the token pairs ``inputs``."""
     params = _as_float64(params)
-    prefix, rest = _split_tail(params, layer, output)
-    return fast_connectivity(representations(params, inputs)[layer], prefix, rest, n_lambda)
+    return _layer_connectivity(params, representations(params, inputs), layer, output, n_lambda)
 
 
 def layers_lmn(params, inputs, layers=("h1",), output="logits", n_lambda=21):
@@ -89,11 +220,8 @@ def layers_lmn(params, inputs, layers=("h1",), output="logits", n_lambda=21):
         raise LMNInputError(f"layers={layers!r} must be a non-empty list of {PROBE_LAYERS}")
     params = _as_float64(params)
     reps = representations(params, inputs)
-    out = {}
-    for layer in layers:
-        prefix, rest = _split_tail(params, layer, output)
-        out[layer] = linear_mapping_number(fast_connectivity(reps[layer], prefix, rest, n_lambda))
-    return out
+    return {layer: linear_mapping_number(_layer_connectivity(params, reps, layer, output, n_lambda))
+            for layer in layers}
 
 
 def layer_lmn(params, inputs, layer="h1", output="logits", n_lambda=21):

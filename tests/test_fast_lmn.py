@@ -1,0 +1,182 @@
+"""The fast path's own pieces: pair chunks, r² from sums, the in-place steps, bounded memory."""
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lmn_edu
+from lmn_edu import probe
+from lmn_edu.lmn import pair_chunks, r_squared
+from lmn_edu.mlp import silu, softmax
+from lmn_edu.probe import tail_function
+
+SETTINGS = settings(max_examples=25, deadline=None)
+seeds = st.integers(0, 2 ** 32 - 1)
+
+
+def model(seed, n=12, vocab=9, classes=5, emb=4, hidden=6):
+    rng = np.random.default_rng(seed)
+    params = lmn_edu.init_params(rng, vocab, classes, emb_dim=emb, hidden=hidden)
+    return params, rng.integers(0, vocab, size=(n, 2))
+
+
+# --- pair_chunks ---------------------------------------------------------------------------
+
+@SETTINGS
+@given(n=st.integers(0, 60), per_pair=st.integers(0, 50), max_floats=st.integers(1, 400))
+def test_pair_chunks_cover_each_pair_once_in_triu_order(n, per_pair, max_floats):
+    chunks = list(pair_chunks(n, per_pair, max_floats))
+    size = max(1, max_floats // max(per_pair, 1))
+    assert all(1 <= len(i) == len(j) <= size for i, j in chunks)
+    i = np.concatenate([c[0] for c in chunks]) if chunks else np.zeros(0, int)
+    j = np.concatenate([c[1] for c in chunks]) if chunks else np.zeros(0, int)
+    rows, cols = np.triu_indices(n, k=1)
+    np.testing.assert_array_equal(i, rows)
+    np.testing.assert_array_equal(j, cols)
+
+
+def test_pair_chunks_never_list_all_pairs():
+    # a million points: 5e11 pairs would need 8 TB as index arrays; the first chunk is immediate
+    i, j = next(pair_chunks(10 ** 6, per_pair_floats=100, max_floats=1000))
+    np.testing.assert_array_equal(i, np.zeros(10))
+    np.testing.assert_array_equal(j, np.arange(1, 11))
+
+
+def test_pair_chunks_follow_the_module_constant(monkeypatch):
+    monkeypatch.setattr(lmn_edu.lmn, "CHUNK_FLOATS", 30)
+    assert [len(i) for i, _ in pair_chunks(5, 10)] == [3, 3, 3, 1]
+
+
+# --- r² from sums equals r² of the whole curve ---------------------------------------------
+
+def curves(seed, p, n_lambda, d, offset, spread):
+    """(P, n_lambda, d) curves: smooth random ones, some flat, some exactly constant."""
+    rng = np.random.default_rng(seed)
+    lam = lmn_edu.lambdas(n_lambda)
+    coef = rng.normal(size=(p, 4, d))
+    y = sum(coef[:, k, None, :] * lam[None, :, None] ** k for k in range(4))   # cubic in λ
+    y = offset + spread * y
+    y[0, :, 0] = offset                                       # exactly flat
+    y[-1, :, -1] = offset + 1e-14 * abs(offset) * rng.normal(size=n_lambda)   # flat up to rounding
+    return y, lam
+
+
+@SETTINGS
+@given(seed=seeds, p=st.integers(1, 6), n_lambda=st.integers(2, 30), d=st.integers(1, 5),
+       offset=st.sampled_from([0.0, 1.0, -30.0, 1e4]), spread=st.sampled_from([1e-3, 1.0, 50.0]))
+def test_line_r_squared_equals_r_squared(seed, p, n_lambda, d, offset, spread):
+    y, lam = curves(seed, p, n_lambda, d, offset, spread)
+    expected = r_squared(y, lam)
+    y_in = np.ascontiguousarray(y[:, 1:-1].transpose(1, 0, 2))               # (m, P, d), λ-major
+    got = probe._line_r_squared(y[:, 0].copy(), y_in, y[:, -1].copy(), lam)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+    assert got[0, 0] == 1.0 and got[-1, -1] == 1.0                           # the flat-line rule
+
+
+def test_line_r_squared_keeps_precision_far_from_zero():
+    # a short parabola on a large offset: raw Σy² − (Σy)²/n would lose every digit here
+    lam = lmn_edu.lambdas()
+    y = (1e6 + 1e-3 * (lam - 0.5) ** 2)[None, :, None]        # (1, 21, 1)
+    got = probe._line_r_squared(y[:, 0], np.ascontiguousarray(y[:, 1:-1].transpose(1, 0, 2)), y[:, -1], lam)
+    assert abs(got[0, 0] - r_squared(y, lam)[0, 0]) < 1e-6
+
+
+# --- the in-place steps give the values of mlp.py --------------------------------------------
+
+def test_silu_step_equals_mlp_silu_without_warnings():
+    x = np.concatenate([np.linspace(-40, 40, 801), [-1e4, -750.0, -709.0, 0.0, 709.0, 1e4]])[:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = probe._silu_step(x.copy(), probe._Scratch())
+    # mlp.silu's tanh form rounds SiLU(x) to 0 below x ≈ −37; the e^(−x) form keeps the tiny value
+    np.testing.assert_allclose(got, silu(x), rtol=1e-13, atol=1e-14)
+    assert np.all(np.isfinite(got))
+
+
+def test_softmax_step_equals_mlp_softmax():
+    x = np.random.default_rng(0).normal(size=(7, 5)) * 30
+    np.testing.assert_allclose(probe._softmax_step(x.copy(), None), softmax(x), rtol=1e-12, atol=1e-300)
+
+
+def test_scratch_reuses_and_grows():
+    s = probe._Scratch()
+    a = s("x", (3, 4))
+    b = s("x", (2, 5))
+    assert np.shares_memory(a, b)                              # the same memory, reused
+    c = s("x", (5, 5))
+    assert c.shape == (5, 5) and not np.shares_memory(a, c)   # grown
+    assert not np.shares_memory(s("y", (2,)), c)              # names are separate
+
+
+# --- the whole fast path -----------------------------------------------------------------------
+
+@SETTINGS
+@given(seed=seeds, layer=st.sampled_from(["emb", "h1"]), output=st.sampled_from(["logits", "probs"]),
+       n_lambda=st.integers(2, 9))
+def test_fast_equals_generic_for_any_n_lambda(seed, layer, output, n_lambda):
+    params, inputs = model(seed % 1000)
+    reps = lmn_edu.representations(params, inputs)
+    generic = lmn_edu.connectivity_matrix(tail_function(params, layer, output), reps[layer], n_lambda)
+    fast = lmn_edu.layer_connectivity(params, inputs, layer, output, n_lambda)
+    np.testing.assert_allclose(fast, generic, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 300, 10 ** 9])
+def test_chunk_size_does_not_change_L(monkeypatch, chunk):
+    params, inputs = model(4, n=25)
+    L = lmn_edu.layer_connectivity(params, inputs, "emb")
+    monkeypatch.setattr(lmn_edu.lmn, "CHUNK_FLOATS", chunk)
+    np.testing.assert_allclose(lmn_edu.layer_connectivity(params, inputs, "emb"), L, rtol=0, atol=1e-13)
+
+
+def test_duplicate_inputs_are_linearly_connected():
+    params, inputs = model(5)
+    inputs = np.concatenate([inputs, inputs[:2]])             # points 0, 1 appear twice
+    L = lmn_edu.layer_connectivity(params, inputs, "h1")
+    n = len(inputs)
+    assert L[0, n - 2] == 1.0 and L[1, n - 1] == 1.0
+
+
+def test_fast_connectivity_takes_plain_functions():
+    # the public form: any affine prefix and any functions of a batch
+    rng = np.random.default_rng(6)
+    X, A = rng.normal(size=(15, 3)), rng.normal(size=(3, 4))
+    L = probe.fast_connectivity(X, lambda x: x @ A, [np.tanh, lambda h: h ** 2])
+    generic = lmn_edu.connectivity_matrix(lambda x: np.tanh(x @ A) ** 2, X)
+    np.testing.assert_allclose(L, generic, rtol=0, atol=1e-9)
+
+
+def test_scratch_arrays_stay_within_the_chunk_bound(monkeypatch):
+    sizes = []
+
+    class Recording(probe._Scratch):
+        def __call__(self, name, shape):
+            sizes.append(int(np.prod(shape)))
+            return super().__call__(name, shape)
+
+    monkeypatch.setattr(probe, "_Scratch", Recording)
+    monkeypatch.setattr(lmn_edu.lmn, "CHUNK_FLOATS", 2000)
+    params, inputs = model(7, n=40)
+    lmn_edu.layer_connectivity(params, inputs, "emb")
+    n, width = len(inputs), 6                                  # endpoints: (N, hidden) arrays, once
+    loop = [s for s in sizes if s not in (n * width, n * 5)]
+    assert loop and max(loop) <= 2000
+
+
+def test_peak_memory_does_not_grow_with_pairs(monkeypatch):
+    # extra memory beyond L: a few chunk-sized arrays, not O(pairs)
+    monkeypatch.setattr(lmn_edu.lmn, "CHUNK_FLOATS", 20_000)
+    task = lmn_edu.make_task("add")
+    params = lmn_edu.init_params(np.random.default_rng(0), 31, 31)
+    inputs = task.inputs[:150]                                # 11 175 pairs × 19 points × 100 wide
+    tracemalloc.start()
+    try:
+        lmn_edu.layer_connectivity(params, inputs, "h1")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    pairs_bytes = 150 * 149 // 2 * 19 * 100 * 8                # 170 MB if all pairs were held at once
+    assert peak < 150 ** 2 * 8 + 16 * 20_000 * 8 + 1_000_000 < pairs_bytes / 20
