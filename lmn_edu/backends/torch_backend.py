@@ -1,0 +1,151 @@
+"""The torch backend: the same MLP on a torch device, gradients by autograd, ``torch.optim.AdamW``.
+
+A second, independent implementation of the NumPy path (numpy_backend.py), so that agreement
+between the two means something: the weights start from the same NumPy init (copied over),
+the optimizer is torch's own AdamW, and LMN is computed on the device (torch_lmn.py) with
+r² and eigenvalues in float64. Params keep mlp.py's layout: ``W`` is (in, out), ``x @ W + b``.
+"""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import LMNInputError, check_choice
+from ..lmn import linear_mapping_number
+from ..mlp import OUTPUTS, stages
+from ..probe import PROBE_LAYERS
+from ..torch_lmn import connectivity
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device):
+    """'auto' -> cuda if available else cpu; 'cuda' without CUDA is an LMNInputError."""
+    check_choice("device", device, DEVICES)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise LMNInputError("device='cuda' was asked for but CUDA is not available; use --device cpu or auto")
+    if device == "cuda":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def describe(device):
+    """'cpu' or e.g. 'cuda:0 (NVIDIA H100 80GB HBM3)', for config.json."""
+    if device.type == "cuda":
+        return f"cuda:{device.index} ({torch.cuda.get_device_name(device)})"
+    return "cpu"
+
+
+def embed(p, inputs):
+    """(N, 2) token tensor -> (N, 2 * emb_dim): both embeddings, concatenated."""
+    return torch.cat([p["emb"][inputs[:, 0]], p["emb"][inputs[:, 1]]], dim=1)
+
+
+# The stage functions by name; their order and kinds (affine / nonlinear) come from mlp.stages.
+STAGE_FNS = {
+    "z1": lambda p, x: x @ p["W1"] + p["b1"],
+    "h1": lambda p, x: F.silu(x),
+    "z2": lambda p, x: x @ p["W2"] + p["b2"],
+    "h2": lambda p, x: F.silu(x),
+    "logits": lambda p, x: x @ p["W3"] + p["b3"],
+    "probs": lambda p, x: torch.softmax(x, dim=-1),
+}
+
+
+def stage_kinds(output="logits"):
+    """[(name, kind)] after the embedding, as mlp.stages defines them."""
+    return [(name, kind) for name, kind, _ in stages({}, output)]
+
+
+def forward(p, inputs):
+    x = embed(p, inputs)
+    for name, _ in stage_kinds():
+        x = STAGE_FNS[name](p, x)
+    return x
+
+
+def _compose(p, names):
+    def f(x):
+        for name in names:
+            x = STAGE_FNS[name](p, x)
+        return x
+    return f
+
+
+class TorchBackend:
+    name = "torch"
+
+    def __init__(self, dtype="float32", device="auto"):
+        check_choice("dtype", dtype, tuple(DTYPES))
+        self.dtype = DTYPES[dtype]
+        self.device = resolve_device(device)
+        self.device_name = describe(self.device)
+
+    def _tensor(self, a, dtype=None):
+        return torch.as_tensor(np.asarray(a), dtype=dtype, device=self.device)
+
+    def setup(self, params, task, train_idx, test_idx, optimizer):
+        self.task = task
+        self.train_idx, self.test_idx = train_idx, test_idx
+        # Same starting numbers as NumPy: the NumPy init, cast to this dtype and copied over.
+        self._params = {k: torch.nn.Parameter(self._tensor(v, self.dtype)) for k, v in params.items()}
+        self.opt = torch.optim.AdamW(list(self._params.values()), lr=optimizer.lr, betas=tuple(optimizer.betas),
+                                     eps=optimizer.eps, weight_decay=optimizer.weight_decay)
+        self._inputs = self._tensor(task.inputs, torch.long)            # (N, 2)
+        self._labels = self._tensor(task.labels, torch.long)            # (N,)
+        self._tr = self._tensor(train_idx, torch.long)
+        self._te = self._tensor(test_idx, torch.long)
+        self._x, self._y = self._inputs[self._tr], self._labels[self._tr]
+
+    def step(self):
+        self.opt.zero_grad(set_to_none=True)
+        value = F.cross_entropy(forward(self._params, self._x), self._y)
+        value.backward()
+        self.opt.step()
+        return float(value.detach())
+
+    def evaluate(self):
+        with torch.no_grad():
+            logits = forward(self._params, self._inputs)                # (N, n_classes)
+            out = {}
+            for part, idx in (("train", self._tr), ("test", self._te)):
+                lg, y = logits[idx], self._labels[idx]
+                out[f"{part}_loss"] = float(F.cross_entropy(lg, y))
+                out[f"{part}_acc"] = float((lg.argmax(dim=1) == y).to(torch.float64).mean())
+            out["l2"] = float(torch.sqrt(sum((v.to(torch.float64) ** 2).sum() for v in self._params.values())))
+        return out
+
+    def lmn(self, points, layers=("h1",), output="logits", n_lambda=21):
+        """LMN from each layer to ``output`` on the token pairs ``points``: dict layer -> LMN."""
+        if isinstance(layers, str) or len(layers) == 0:
+            raise LMNInputError(f"layers={layers!r} must be a non-empty list of {PROBE_LAYERS}")
+        for layer in layers:
+            check_choice("layer", layer, PROBE_LAYERS)
+        check_choice("output", output, OUTPUTS)
+        points = np.asarray(points)
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise LMNInputError(f"inputs must have shape (N, 2) token pairs, got {points.shape}")
+        kinds = stage_kinds(output)
+        names = ["emb"] + [name for name, _ in kinds]
+        p = {k: v.detach() for k, v in self._params.items()}
+        out = {}
+        with torch.no_grad():
+            reps = {"emb": embed(p, self._tensor(points, torch.long))}  # (N, 64), in the training dtype
+            for name, _ in kinds:
+                reps[name] = STAGE_FNS[name](p, reps[names[names.index(name) - 1]])
+            for layer in layers:
+                tail = kinds[names.index(layer):]
+                # Affine prefix: apply the affine stages to the N points once; draw lines after them.
+                k = next((n for n, (_, kind) in enumerate(tail) if kind == "nonlinear"), len(tail))
+                V = _compose(p, [name for name, _ in tail[:k]])(reps[layer])     # (N, d)
+                rest = [name for name, _ in tail[k:]]
+                if not rest:                                     # affine tail: every line stays a line
+                    out[layer] = linear_mapping_number(np.ones((len(points), len(points))))
+                    continue
+                out[layer] = linear_mapping_number(connectivity(_compose(p, rest), V, n_lambda))
+        return out
+
+    def params(self):
+        return {k: v.detach().cpu().numpy().copy() for k, v in self._params.items()}

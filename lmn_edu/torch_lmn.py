@@ -1,0 +1,121 @@
+"""LMN with torch: eq (1)–(3) evaluated on the device, for our MLP and for any torch module.
+
+This module imports torch, so it is only imported on use (``import lmn_edu`` does not need torch).
+The algorithm is that of lmn.py and probe.py: pairs i < j in chunks of bounded memory, the
+endpoints λ = 0 and λ = 1 computed once per point, r² with the flat-line rule of
+``lmn.r_squared`` in float64, L assembled on the host in float64 and its eigenvalues taken
+by NumPy (``lmn.linear_mapping_number``).
+
+For your own network::
+
+    from lmn_edu.torch_lmn import module_lmn
+    net = torch.nn.Sequential(torch.nn.Linear(2, 64), torch.nn.Tanh(), torch.nn.Linear(64, 3))
+    X = torch.randn(200, 2)                  # the points L is built on, as the module's input
+    print(module_lmn(net, X))                # between 1 (one linear map) and 200
+"""
+import numpy as np
+import torch
+
+from .errors import LMNInputError
+from .lmn import CHUNK_FLOATS, _check_points, flat_rtol, lambdas, linear_mapping_number, pair_chunks
+
+# On a GPU, bigger chunks mean fewer kernel launches; 32 × CHUNK_FLOATS is about 256 MB of float32.
+CUDA_CHUNK_FLOATS = 32 * CHUNK_FLOATS
+
+
+def chunk_floats(device):
+    return CUDA_CHUNK_FLOATS if torch.device(device).type == "cuda" else CHUNK_FLOATS
+
+
+def r_squared(y, lam, rtol):
+    """``lmn.r_squared`` on the device: y (P, n_lambda, d) -> r² (P, d) in float64.
+
+    ``lam`` is a float64 tensor (n_lambda,); ``rtol`` is the flat-line tolerance of the dtype
+    the curves were computed in (``lmn.flat_rtol``), so that rounding noise in a constant
+    dimension counts as flat, as on the NumPy path.
+    """
+    y = y.to(torch.float64)
+    lc = lam - lam.mean()                                    # (n_lambda,)
+    yc = y - y.mean(dim=1, keepdim=True)                     # (P, n_lambda, d)
+    cov = torch.einsum("l,pld->pd", lc, yc)                  # (P, d)
+    var_y = torch.einsum("pld,pld->pd", yc, yc)              # (P, d)
+    var_l = lc @ lc
+    scale = y.abs().amax(dim=(1, 2))                         # (P,)
+    flat = var_y <= (rtol * scale[:, None]) ** 2 * len(lam)
+    r2 = cov ** 2 / (var_y * var_l)                          # 0/0 = nan where flat; replaced below
+    return torch.where(flat, torch.ones_like(r2), r2).clamp(0.0, 1.0)
+
+
+def connectivity(tail, V, n_lambda=21, max_floats=None):
+    """L (N, N) float64 NumPy, for the map ``tail`` on the points ``V`` (N, d), a tensor on the device.
+
+    The lines are drawn and ``tail`` is evaluated in V's dtype; r² is taken in float64 on the
+    device; only the (pairs,) vector of L_ij crosses to the host, once.
+    """
+    lam = lambdas(n_lambda)
+    n, d = V.shape
+    with torch.no_grad():
+        y_end = tail(V)                                      # (N, d_out): λ = 0 and λ = 1, once per point
+        if y_end.ndim != 2 or y_end.shape[0] != n:
+            raise LMNInputError(f"the map must send (M, d_in) to (M, d_out); it returned shape {tuple(y_end.shape)}")
+        rtol = flat_rtol(np.float64 if y_end.dtype == torch.float64 else np.float32)
+        lam_dev = torch.as_tensor(lam, dtype=torch.float64, device=V.device)
+        inner = torch.as_tensor(lam[1:-1], dtype=V.dtype, device=V.device)   # (n_lambda - 2,)
+        max_floats = chunk_floats(V.device) if max_floats is None else max_floats
+        values = []
+        for i, j in pair_chunks(n, n_lambda * max(d, y_end.shape[1]), max_floats):
+            i_t = torch.as_tensor(i, device=V.device)
+            j_t = torch.as_tensor(j, device=V.device)
+            vi = V[i_t]
+            line = vi[:, None, :] + inner[None, :, None] * (V[j_t] - vi)[:, None, :]   # (P, n_lambda-2, d), eq (1)
+            y_in = tail(line.reshape(-1, d)).reshape(len(i), len(inner), -1)          # (P, n_lambda-2, d_out)
+            y = torch.cat([y_end[i_t][:, None], y_in, y_end[j_t][:, None]], dim=1)   # (P, n_lambda, d_out)
+            values.append(r_squared(y, lam_dev, rtol).mean(dim=1))                   # (P,), eq (2)
+        L = np.eye(n)
+        if values:
+            rows, cols = np.triu_indices(n, k=1)              # the order pair_chunks walks them in
+            L[rows, cols] = L[cols, rows] = torch.cat(values).cpu().numpy()
+    if not np.all(np.isfinite(L)):
+        raise LMNInputError("the map returned NaN or inf on the interpolated points")
+    return L
+
+
+def _module_setup(module, X, device, dtype):
+    """X as a tensor on the module's device and in its dtype (or the ones asked for)."""
+    if not isinstance(module, torch.nn.Module) and not callable(module):
+        raise LMNInputError(f"module must be a torch.nn.Module or a callable, got {type(module).__name__}")
+    first = next(iter(module.parameters()), None) if isinstance(module, torch.nn.Module) else None
+    if device is None:
+        device = first.device if first is not None else (X.device if torch.is_tensor(X) else "cpu")
+    if dtype is None:
+        dtype = first.dtype if first is not None else (
+            X.dtype if torch.is_tensor(X) and X.is_floating_point() else torch.get_default_dtype())
+    if torch.is_tensor(X):
+        X = X.detach().cpu().numpy()
+    _check_points(X)
+    return torch.as_tensor(np.asarray(X), dtype=dtype, device=device)
+
+
+def module_connectivity(module, X, n_lambda=21, device=None, dtype=None):
+    """The connectivity matrix L (N, N) of eq (2) for a torch module on the points X (N, d_in).
+
+    ``module`` maps a batch (M, d_in) to (M, d_out): give it the continuous input you want to
+    interpolate in (for a network that starts with an embedding, X is the embedded points and
+    the module is the rest). X: a NumPy array or tensor. The module runs on its own device and
+    dtype (or ``device``/``dtype``), under ``torch.no_grad()`` and in eval mode (dropout and
+    batch-norm statistics off, so f is one function); its training mode is restored afterwards.
+    """
+    V = _module_setup(module, X, device, dtype)
+    was_training = getattr(module, "training", None)
+    if isinstance(module, torch.nn.Module):
+        module.eval()
+    try:
+        return connectivity(module, V, n_lambda)
+    finally:
+        if isinstance(module, torch.nn.Module) and was_training:
+            module.train()
+
+
+def module_lmn(module, X, n_lambda=21, device=None, dtype=None):
+    """LMN (eq 3) of a torch module on the points X: 2^S_NL, between 1 and N."""
+    return linear_mapping_number(module_connectivity(module, X, n_lambda, device, dtype))
