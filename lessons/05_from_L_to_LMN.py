@@ -1,0 +1,160 @@
+# %% [markdown]
+# # Lesson 05 — from the connectivity matrix L to the linear mapping number
+#
+# Lesson 04 built L: L_ij ≈ 1 when f is linear between points i and j. If f were made of c
+# separate linear pieces, the points would fall into c groups, linearly connected inside a
+# group and not across — L would be block-diagonal with c blocks of ones. Counting linear
+# mappings is then counting clusters.
+#
+# Rather than a hard clustering, the paper uses a soft count borrowed from quantum physics
+# (von Neumann entropy, eq 3): take the eigenvalues μ of L, turn their absolute values into
+# a probability distribution p_i = |μ_i| / Σ_j |μ_j|, and compute its entropy
+#
+#     S_NL = −Σ p_i log₂ p_i   (bits),      LMN = 2^S_NL.
+#
+# c equal, perfectly separated blocks give c equal nonzero eigenvalues: S_NL = log₂ c and
+# LMN = c exactly. Everything else gives a number in between: LMN is a *soft* count.
+
+# %%
+import _common
+from _common import check, pick
+
+import numpy as np
+from matplotlib.figure import Figure
+from scipy.linalg import block_diag
+
+import lmn_edu
+
+LESSON = "05_from_L_to_LMN"
+N_NET = pick(150, 768)
+_common.header("Lesson 05: from L to LMN", f"the network example uses {N_NET} points instead of 768",
+               f"the network example uses all {N_NET} training points; about 1–2 minutes")
+
+
+def blocks(*sizes):
+    """Block-diagonal L: one all-ones block per group (perfect linear connectivity inside)."""
+    return block_diag(*[np.ones((s, s)) for s in sizes])
+
+
+# %% [markdown]
+# ## c equal blocks: LMN = c
+
+# %%
+for c in (1, 2, 3, 5, 8):
+    L = blocks(*[6] * c)                               # (6c, 6c)
+    mu, p = lmn_edu.spectrum(L)
+    n = lmn_edu.linear_mapping_number(L)
+    print(f"{c} blocks of 6: nonzero eigenvalues {np.round(mu[np.abs(mu) > 1e-9], 3)}, "
+          f"S_NL = {lmn_edu.nonlinear_entropy(L):.3f} bits, LMN = {n:.3f}")
+    check(np.isclose(n, c), f"{c} equal blocks: LMN = {c}")
+
+L = np.eye(10)
+check(np.isclose(lmn_edu.linear_mapping_number(L), 10), "L = identity (no two points connected): LMN = N = 10")
+
+# %% [markdown]
+# ## Unequal blocks: a soft count
+#
+# Blocks of sizes 12, 6 and 2 have eigenvalues 12, 6, 2, so p = (0.6, 0.3, 0.1):
+# LMN = 2^H(p) ≈ 2.45, fewer than 3, because the small group carries little weight.
+# The LMN is the "effective number" of linear pieces, weighted by how many points use each.
+
+# %%
+L = blocks(12, 6, 2)
+q = np.array([12, 6, 2]) / 20
+expected = 2 ** -(q * np.log2(q)).sum()
+n = lmn_edu.linear_mapping_number(L)
+print(f"blocks 12, 6, 2: LMN = {n:.3f}; 2^H(0.6, 0.3, 0.1) = {expected:.3f}")
+check(np.isclose(n, expected), "unequal blocks: LMN = 2^(entropy of the block fractions)")
+
+# %% [markdown]
+# ## Partly connected blocks
+#
+# Real networks are never perfectly separated. Put a connectivity ε between the blocks
+# of 3 equal groups: LMN falls smoothly from 3 (ε = 0) to 1 (ε = 1, everything linear).
+
+# %%
+eps_grid = np.linspace(0, 1, 11)
+lmn_eps = []
+for eps in eps_grid:
+    L = eps + (1 - eps) * blocks(10, 10, 10)
+    lmn_eps.append(lmn_edu.linear_mapping_number(L))
+print("ε   → LMN:", ", ".join(f"{e:.1f}→{v:.2f}" for e, v in zip(eps_grid, lmn_eps)))
+check(np.isclose(lmn_eps[0], 3) and np.isclose(lmn_eps[-1], 1) and np.all(np.diff(lmn_eps) < 0),
+      "LMN decreases smoothly from 3 to 1 as the blocks connect")
+
+# %% [markdown]
+# ## Why "von Neumann" entropy
+#
+# In quantum mechanics a density matrix ρ is symmetric, positive semi-definite, with trace 1;
+# its von Neumann entropy is −tr(ρ log ρ) = −Σ p log p over its eigenvalues p. When L is
+# positive semi-definite, ρ = L / tr L = L / N is such a matrix (tr L = N because L_ii = 1),
+# and S_NL is exactly its entropy. We check that with scipy's matrix logarithm.
+
+# %%
+from scipy.linalg import logm
+
+L = 0.1 + 0.5 * blocks(5, 4, 3) + 0.4 * np.eye(12)    # (12, 12), L_ii = 1, positive definite
+rho = L / np.trace(L)
+S_vn = -np.trace(rho @ logm(rho)).real / np.log(2)     # −tr(ρ log₂ ρ), no eigenvalues involved
+print(f"von Neumann entropy −tr(ρ log₂ ρ) = {S_vn:.6f} bits; S_NL = {lmn_edu.nonlinear_entropy(L):.6f} bits")
+check(np.isclose(S_vn, lmn_edu.nonlinear_entropy(L), rtol=1e-9), "for a positive semi-definite L, S_NL is the von Neumann entropy of L / N")
+
+# %% [markdown]
+# ## Negative eigenvalues
+#
+# A block-diagonal L is a Gram matrix and has no negative eigenvalues. But linear
+# connectivity is not *transitive*: f can be linear from x₁ to x₂ and from x₂ to x₃ and
+# still bend between x₁ and x₃. The smallest example:
+#
+#     L = [[1, 1, 0], [1, 1, 1], [0, 1, 1]]   eigenvalues 1 − √2, 1, 1 + √2
+#
+# One eigenvalue is negative. Eq (3) takes absolute values. The paper calls the negative
+# ones "a few small" ones; on a real network we count them.
+#
+# Also note how LMN depends on N, the number of points: L of an untrained network on 150
+# points and on 768 points gives quite different LMNs (many small eigenvalues each add a
+# little entropy). Compare LMNs only at the same N — quick-mode numbers are not full-mode ones.
+
+# %%
+L3 = np.array([[1.0, 1, 0], [1, 1, 1], [0, 1, 1]])
+mu, p = lmn_edu.spectrum(L3)
+print(f"chain x₁ — x₂ — x₃: eigenvalues {np.round(mu, 4)}; LMN = {lmn_edu.linear_mapping_number(L3):.3f}")
+check(np.isclose(mu.min(), 1 - np.sqrt(2)), "a non-transitive L has a negative eigenvalue, 1 − √2")
+
+rng = np.random.default_rng(0)
+task = lmn_edu.make_task("add")
+train_idx, _ = lmn_edu.split(task, 0.8, rng)
+params = lmn_edu.init_params(rng, task.vocab_size, task.n_classes)
+points = task.inputs[train_idx[:N_NET]]
+L = lmn_edu.layer_connectivity(params, points, layer="h1")
+mu, p = lmn_edu.spectrum(L)
+neg = mu < 0
+print(f"untrained MLP, layer h1 → logits, {N_NET} add pairs: LMN = {lmn_edu.linear_mapping_number(L):.2f}; "
+      f"{neg.mean():.0%} of eigenvalues are negative, carrying {p[neg].sum():.1%} of Σ|μ|; "
+      f"most negative {mu.min():.2e}, largest {mu.max():.1f}")
+check(np.isclose(lmn_edu.linear_mapping_number(L), 2 ** lmn_edu.nonlinear_entropy(L)), "LMN = 2^S_NL")
+check(mu.max() >= np.abs(mu).max(), "the eigenvalue largest in magnitude is positive (Perron–Frobenius: L ≥ 0)")
+top = mu[np.argsort(-np.abs(mu))[:10]]                 # (10,) the largest in magnitude
+print("the 10 eigenvalues largest in magnitude:", np.round(top, 2))
+_common.compare(neg.mean() < 0.05 and np.all(top > 0),
+                f"the paper expects only a few small negative eigenvalues; here {neg.sum()} of {len(mu)} are negative")
+
+# %%
+fig = Figure(figsize=(13, 4), layout="constrained")
+ax1, ax2, ax3 = fig.subplots(1, 3)
+ax1.imshow(0.2 + 0.8 * blocks(12, 6, 2), vmin=0, vmax=1, cmap="magma")
+ax1.set_title("L: blocks 12, 6, 2 with ε = 0.2")
+ax2.plot(eps_grid, lmn_eps, "o-")
+ax2.set_xlabel("connectivity ε between blocks")
+ax2.set_ylabel("LMN")
+ax2.set_title("3 blocks of 10")
+order = np.argsort(-np.abs(mu))                        # largest |μ| first
+rank = np.arange(1, len(mu) + 1)
+ax3.semilogy(rank[~neg[order]], np.abs(mu[order])[~neg[order]], ".", ms=3, label="positive")
+ax3.semilogy(rank[neg[order]], np.abs(mu[order])[neg[order]], ".", ms=3, color="red", label="negative")
+ax3.legend(fontsize=8)
+ax3.set_xlabel("rank")
+ax3.set_ylabel("|eigenvalue|")
+ax3.set_title(f"untrained MLP, h1 → logits, N = {N_NET}")
+_common.save(fig, LESSON, "L_to_LMN")
+_common.done()
