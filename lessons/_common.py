@@ -12,6 +12,12 @@ import sys
 import time
 from pathlib import Path
 
+# The lessons' matrices are small (at most ~800 × 100): BLAS threads cost more than they give
+# there, and on a busy machine they fight over cores (we measured 10× slower training steps).
+# Set before NumPy is imported; a value already in the environment wins.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 # Lessons run as `python lessons/NN_name.py` from a checkout where the package is not
 # installed: then Python looks for imports beside the script, so point it at the repo root.
 ROOT = Path(__file__).resolve().parent.parent
