@@ -28,7 +28,7 @@ def chunk_floats(device):
 
 
 def r_squared(y, lam, rtol):
-    """``lmn.r_squared`` on the device: y (P, n_lambda, d) -> r² (P, d) in float64.
+    """``lmn.r_squared`` on the device, λ-major: y (n_lambda, P, d) -> r² (P, d) in float64.
 
     ``lam`` is a float64 tensor (n_lambda,); ``rtol`` is the flat-line tolerance of the dtype
     the curves were computed in (``lmn.flat_rtol``), so that rounding noise in a constant
@@ -36,11 +36,11 @@ def r_squared(y, lam, rtol):
     """
     y = y.to(torch.float64)
     lc = lam - lam.mean()                                    # (n_lambda,)
-    yc = y - y.mean(dim=1, keepdim=True)                     # (P, n_lambda, d)
-    cov = torch.einsum("l,pld->pd", lc, yc)                  # (P, d)
-    var_y = torch.einsum("pld,pld->pd", yc, yc)              # (P, d)
+    yc = y - y.mean(dim=0, keepdim=True)                     # (n_lambda, P, d)
+    cov = torch.tensordot(lc, yc, dims=1)                    # (P, d)
+    var_y = (yc * yc).sum(dim=0)                             # (P, d)
     var_l = lc @ lc
-    scale = y.abs().amax(dim=(1, 2))                         # (P,)
+    scale = y.abs().amax(dim=(0, 2))                         # (P,)
     flat = var_y <= (rtol * scale[:, None]) ** 2 * len(lam)
     r2 = cov ** 2 / (var_y * var_l)                          # 0/0 = nan where flat; replaced below
     return torch.where(flat, torch.ones_like(r2), r2).clamp(0.0, 1.0)
@@ -60,16 +60,20 @@ def connectivity(tail, V, n_lambda=21, max_floats=None):
             raise LMNInputError(f"the map must send (M, d_in) to (M, d_out); it returned shape {tuple(y_end.shape)}")
         rtol = flat_rtol(np.float64 if y_end.dtype == torch.float64 else np.float32)
         lam_dev = torch.as_tensor(lam, dtype=torch.float64, device=V.device)
-        inner = torch.as_tensor(lam[1:-1], dtype=V.dtype, device=V.device)   # (n_lambda - 2,)
+        inner = lam[1:-1]                                     # (m,), m = n_lambda - 2
+        m = len(inner)
+        # eq (1) as (1 − λ) x_i + λ x_j, λ-major: every line of a chunk is one matrix product.
+        mix = torch.as_tensor(np.stack([1.0 - inner, inner], axis=1), dtype=V.dtype, device=V.device)  # (m, 2)
         max_floats = chunk_floats(V.device) if max_floats is None else max_floats
         values = []
         for i, j in pair_chunks(n, n_lambda * max(d, y_end.shape[1]), max_floats):
             i_t = torch.as_tensor(i, device=V.device)
             j_t = torch.as_tensor(j, device=V.device)
-            vi = V[i_t]
-            line = vi[:, None, :] + inner[None, :, None] * (V[j_t] - vi)[:, None, :]   # (P, n_lambda-2, d), eq (1)
-            y_in = tail(line.reshape(-1, d)).reshape(len(i), len(inner), -1)          # (P, n_lambda-2, d_out)
-            y = torch.cat([y_end[i_t][:, None], y_in, y_end[j_t][:, None]], dim=1)   # (P, n_lambda, d_out)
+            p = len(i)
+            ends = torch.stack([V[i_t], V[j_t]])                                       # (2, P, d)
+            line = (mix @ ends.reshape(2, p * d)).reshape(m * p, d)                   # (m * P, d), eq (1)
+            y_in = tail(line).reshape(m, p, -1)                                       # (m, P, d_out)
+            y = torch.cat([y_end[i_t][None], y_in, y_end[j_t][None]])                # (n_lambda, P, d_out)
             values.append(r_squared(y, lam_dev, rtol).mean(dim=1))                   # (P,), eq (2)
         L = np.eye(n)
         if values:

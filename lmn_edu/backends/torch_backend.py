@@ -43,13 +43,14 @@ def embed(p, inputs):
     return torch.cat([p["emb"][inputs[:, 0]], p["emb"][inputs[:, 1]]], dim=1)
 
 
-# The stage functions by name; their order and kinds (affine / nonlinear) come from mlp.stages.
+# The stage functions by name (x @ W + b as one fused addmm); their order and kinds
+# (affine / nonlinear) come from mlp.stages.
 STAGE_FNS = {
-    "z1": lambda p, x: x @ p["W1"] + p["b1"],
+    "z1": lambda p, x: torch.addmm(p["b1"], x, p["W1"]),
     "h1": lambda p, x: F.silu(x),
-    "z2": lambda p, x: x @ p["W2"] + p["b2"],
+    "z2": lambda p, x: torch.addmm(p["b2"], x, p["W2"]),
     "h2": lambda p, x: F.silu(x),
-    "logits": lambda p, x: x @ p["W3"] + p["b3"],
+    "logits": lambda p, x: torch.addmm(p["b3"], x, p["W3"]),
     "probs": lambda p, x: torch.softmax(x, dim=-1),
 }
 
@@ -117,35 +118,47 @@ class TorchBackend:
             out["l2"] = float(torch.sqrt(sum((v.to(torch.float64) ** 2).sum() for v in self._params.values())))
         return out
 
+    def _reps(self, p, points, output):
+        """Every representation of ``points`` on the device, in the training dtype."""
+        points = np.asarray(points)
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise LMNInputError(f"inputs must have shape (N, 2) token pairs, got {points.shape}")
+        x = embed(p, self._tensor(points, torch.long))       # (N, 2 * emb_dim)
+        reps = {"emb": x}
+        for name, _ in stage_kinds(output):
+            x = reps[name] = STAGE_FNS[name](p, x)
+        return reps
+
+    def _connectivity(self, p, reps, layer, output, n_lambda):
+        check_choice("layer", layer, PROBE_LAYERS)
+        kinds = stage_kinds(output)
+        tail = kinds[[name for name, _ in kinds].index(layer) + 1:] if layer != "emb" else kinds
+        # Affine prefix (probe.py): apply the affine stages right after ``layer`` to the N points
+        # once, and draw the lines just before the first nonlinearity.
+        k = next((n for n, (_, kind) in enumerate(tail) if kind == "nonlinear"), len(tail))
+        V = _compose(p, [name for name, _ in tail[:k]])(reps[layer])             # (N, d)
+        rest = [name for name, _ in tail[k:]]
+        if not rest:                                         # affine tail: every line stays a line
+            return np.ones((len(V), len(V)))
+        return connectivity(_compose(p, rest), V, n_lambda)
+
+    def connectivity(self, points, layer="h1", output="logits", n_lambda=21):
+        """The connectivity matrix L (N, N), float64 NumPy, from ``layer`` to ``output`` on ``points``."""
+        check_choice("output", output, OUTPUTS)
+        with torch.no_grad():
+            p = {k: v.detach() for k, v in self._params.items()}
+            return self._connectivity(p, self._reps(p, points, output), layer, output, n_lambda)
+
     def lmn(self, points, layers=("h1",), output="logits", n_lambda=21):
         """LMN from each layer to ``output`` on the token pairs ``points``: dict layer -> LMN."""
         if isinstance(layers, str) or len(layers) == 0:
             raise LMNInputError(f"layers={layers!r} must be a non-empty list of {PROBE_LAYERS}")
-        for layer in layers:
-            check_choice("layer", layer, PROBE_LAYERS)
         check_choice("output", output, OUTPUTS)
-        points = np.asarray(points)
-        if points.ndim != 2 or points.shape[1] != 2:
-            raise LMNInputError(f"inputs must have shape (N, 2) token pairs, got {points.shape}")
-        kinds = stage_kinds(output)
-        names = ["emb"] + [name for name, _ in kinds]
-        p = {k: v.detach() for k, v in self._params.items()}
-        out = {}
         with torch.no_grad():
-            reps = {"emb": embed(p, self._tensor(points, torch.long))}  # (N, 64), in the training dtype
-            for name, _ in kinds:
-                reps[name] = STAGE_FNS[name](p, reps[names[names.index(name) - 1]])
-            for layer in layers:
-                tail = kinds[names.index(layer):]
-                # Affine prefix: apply the affine stages to the N points once; draw lines after them.
-                k = next((n for n, (_, kind) in enumerate(tail) if kind == "nonlinear"), len(tail))
-                V = _compose(p, [name for name, _ in tail[:k]])(reps[layer])     # (N, d)
-                rest = [name for name, _ in tail[k:]]
-                if not rest:                                     # affine tail: every line stays a line
-                    out[layer] = linear_mapping_number(np.ones((len(points), len(points))))
-                    continue
-                out[layer] = linear_mapping_number(connectivity(_compose(p, rest), V, n_lambda))
-        return out
+            p = {k: v.detach() for k, v in self._params.items()}
+            reps = self._reps(p, points, output)                 # computed once for every layer
+            return {layer: linear_mapping_number(self._connectivity(p, reps, layer, output, n_lambda))
+                    for layer in layers}
 
     def params(self):
         return {k: v.detach().cpu().numpy().copy() for k, v in self._params.items()}
