@@ -68,9 +68,12 @@ def _band(ax, runs, key, color, label):
 
     series = [dict(zip(*column(rows, key))) for rows in runs]
     series = [s for s in series if s]
+    sparse = key.startswith("lmn_")                  # LMN is measured on a schedule: show where
     for s in series:
         steps = sorted(s)
-        ax.plot([max(t, 1) for t in steps], [s[t] for t in steps], color=color, lw=0.6, alpha=0.5)
+        ax.plot([max(t, 1) for t in steps], [s[t] for t in steps], color=color,
+                lw=0.6 if len(series) > 1 else 1.3, alpha=0.5 if len(series) > 1 else 1.0,
+                marker="." if sparse else None, ms=3)
     if len(series) > 1:
         common = sorted(set.intersection(*(set(s) for s in series)))
         if common:
@@ -173,9 +176,11 @@ def connectivity_panels(mats, path=None):
 
     fig = Figure(figsize=(4 * len(mats), 7.5), layout="constrained")
     axes = fig.subplots(2, len(mats), squeeze=False)
+    # one colour scale for all panels, from the 1st percentile of every L_ij: L is mostly near 1
+    vmin = min(float(np.percentile(np.asarray(L, dtype=np.float64), 1)) for L, _, _ in mats.values())
     for k, (title, (L, order, mu)) in enumerate(mats.items()):
         L = np.asarray(L, dtype=np.float64)
-        im = axes[0, k].imshow(L[np.ix_(order, order)], vmin=0, vmax=1, cmap="viridis", interpolation="nearest")
+        im = axes[0, k].imshow(L[np.ix_(order, order)], vmin=vmin, vmax=1, cmap="viridis", interpolation="nearest")
         axes[0, k].set_title(title, fontsize=9)
         axes[0, k].set_xticks([])
         axes[0, k].set_yticks([])
@@ -183,8 +188,9 @@ def connectivity_panels(mats, path=None):
         ax = axes[1, k]
         ax.plot(np.arange(1, len(mu) + 1), mu, ".", ms=2)
         ax.axhline(0, color="k", lw=0.5)
+        ax.set_xscale("log")
         ax.set_yscale("symlog", linthresh=1e-2)
-        ax.set_xlabel("eigenvalue rank")
+        ax.set_xlabel("eigenvalue rank (largest first)")
         ax.set_ylabel("eigenvalue of L")
         ax.set_title(f"{(mu < 0).mean():.0%} negative", fontsize=9)
     fig.colorbar(im, ax=axes[0, :].tolist(), shrink=0.8, label="L_ij")
@@ -200,7 +206,7 @@ def xor_turns(runs, turns, path=None, layer="h1"):
     ax = fig.subplots()
     for (seed, rows), tp, color in zip(runs, turns, SEED_COLORS):
         steps, values = column(rows, f"lmn_{layer}")
-        ax.plot(steps, values, color=color, lw=1, label=f"seed {seed}")
+        ax.plot(steps, values, color=color, lw=1, marker=".", ms=3, label=f"seed {seed}")
         _, gen = phase_steps(rows)
         if gen is not None:
             ax.axvline(gen, color=color, ls=":", lw=1)

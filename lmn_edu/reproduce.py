@@ -230,18 +230,21 @@ def config_from_meta(meta):
 def fill(results, cache, runs, budget_s=math.inf, log=print):
     """Measure missing LMN values from cached params, coarse steps first, runs round-robin.
 
-    ``runs``: [(task, seed, layers)] in priority order. Each value is saved as soon as it exists.
+    ``runs``: [(task, seed, layers)] or [(task, seed, layers, stretch)] in priority order; an entry
+    with ``stretch`` k gets its n-th step where the others get their (n/k)-th (k = 2: half as dense).
+    Each value is saved as soon as it exists.
     """
     start = time.perf_counter()
     jobs = []
-    for task, seed, layers in runs:
+    for task, seed, layers, *stretch in runs:
+        stretch = stretch[0] if stretch else 1
         path = run_path(results, task, seed)
         if not path.exists():
             continue
         meta, rows = load_run(path)
         steps = [r["step"] for r in rows if cache_path(cache, task, seed, r["step"]).exists()]
         for rank, step in enumerate(refinement_order(steps)):
-            jobs.append((rank, task, seed, tuple(layers), step))
+            jobs.append((rank * stretch, task, seed, tuple(layers), step))
     jobs.sort(key=lambda j: j[0])
     for _, task, seed, layers, step in jobs:
         if time.perf_counter() - start > budget_s:
@@ -322,7 +325,8 @@ def summarize(rows, task, layer="h1"):
     mem, gen = phase_steps(rows)
     key = f"lmn_{layer}"
     steps, values = column(rows, key)
-    out = {"mem_step": mem, "gen_step": gen, "final_test_acc": rows[-1]["test_acc"] if rows else None,
+    gen99 = next((r["step"] for r in rows if r.get("test_acc") is not None and r["test_acc"] >= 0.99), None)
+    out = {"mem_step": mem, "gen_step": gen, "gen99_step": gen99, "final_test_acc": rows[-1]["test_acc"] if rows else None,
            "n_lmn": len(values), "lmn_peak": None, "lmn_peak_step": None, "lmn_15k": None, "lmn_15k_step": None,
            "turns": [], "r_lmn": None, "r_l2": None, "n_r": 0}
     if values:
@@ -445,7 +449,8 @@ def s4_study(results, split_seeds=SEEDS, init_seeds=SEEDS, dtypes=("float64", "f
     for dtype in dtypes:
         for a in split_seeds:
             for b in init_seeds:
-                if any(d["split_seed"] == a and d["init_seed"] == b and d["dtype"] == dtype for d in done):
+                if any(d["split_seed"] == a and d["init_seed"] == b and d["dtype"] == dtype
+                       and d["steps"] == steps for d in done):
                     continue
                 train_idx, test_idx = split(task, 0.8, np.random.default_rng(a))
                 rng = np.random.default_rng(b)
@@ -592,6 +597,7 @@ def build_report(results, docs="docs", tasks=TASKS, seeds=SEEDS, log=print):
         row(t, "generalization step", p.get("gen_step", "shown in Fig 2, not stated"),
             lambda s: _fmt(s["gen_step"]) if s["gen_step"] is not None else f"never (test acc {s['final_test_acc']:.3f})",
             "gen_step" if t == "add" else None)
+        row(t, "step test accuracy ≥ 0.99 (a looser reading)", "—", lambda s: _fmt(s["gen99_step"]))
         row(t, "LMN peak (at step)", p.get("lmn_peak", "shown in Fig 2"),
             lambda s: f"{_fmt(s['lmn_peak'])} ({_fmt(s['lmn_peak_step'])})", "lmn_peak" if t == "add" else None)
         row(t, "LMN at 15k steps (measured at)", p.get("lmn_15k", "shown in Fig 2"),
@@ -740,6 +746,14 @@ def build_parser():
     p.add_argument("--fill", default=None, metavar="CACHE",
                    help="measure missing LMN values from the params in CACHE, coarse steps first")
     p.add_argument("--fill-budget", type=float, default=math.inf, help="seconds --fill may spend")
+    p.add_argument("--appendix-b", action="store_true",
+                   help="compute Appendix B's L (add, seed 0) from the snapshots in <results>/snapshots")
+    p.add_argument("--readings", default=None, metavar="CACHE",
+                   help="measure LMN under each reading (points, output, precision) on cached add seed-0 params")
+    p.add_argument("--readings-steps", nargs="+", type=int, default=[200, 7600, 15000], help="steps for --readings")
+    p.add_argument("--s4-study", action="store_true",
+                   help="train S4 with the split of one seed and the init of another (--seeds), float64 and float32")
+    p.add_argument("--study-dtypes", nargs="+", default=["float64", "float32"], help="dtypes for --s4-study")
     p.add_argument("--no-report", action="store_true", help="train only; do not write the report")
     return p
 
@@ -757,7 +771,16 @@ def main(argv=None):
         if args.threads is not None and args.backend == "torch":
             import torch
             torch.set_num_threads(args.threads)
-        if args.from_dir is None and args.fill is None:
+        extra = args.appendix_b or args.readings is not None or args.s4_study
+        log = lambda m: print(m, flush=True)   # noqa: E731
+        if args.appendix_b:
+            appendix_b(args.results)
+        if args.readings is not None:
+            measure_readings(args.results, args.readings, steps=tuple(args.readings_steps), log=log)
+        if args.s4_study:
+            s4_study(args.results, args.seeds, args.seeds, tuple(args.study_dtypes), args.steps,
+                     args.backend, args.device, log=log)
+        if args.from_dir is None and args.fill is None and not extra:
             for config in configs:
                 path = run_path(args.results, config.task, config.seed)
                 if is_complete(path):
