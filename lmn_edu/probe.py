@@ -17,8 +17,8 @@ Only pairs i < j are evaluated (L is symmetric), in chunks of bounded size.
 How the pair loop is written, for speed (the values stay those of eq (1)–(2); tests check
 that against lmn.connectivity_matrix):
 
-- A chunk's interior points are stored λ-major, (n_lambda − 2, P, d), and eq (1) is written
-  x(λ) = (1 − λ) x_i + λ x_j, so drawing every line of the chunk is one matrix product.
+- A chunk's interior points are stored λ-major, (n_lambda − 2, P, d), so that eq (1),
+  x(λ) = 1 · x_i + λ · (x_j − x_i), draws every line of the chunk in one matrix product.
 - Chunks are small (lmn.CHUNK_FLOATS) so that their arrays stay in the CPU cache, and every
   chunk reuses the same scratch arrays: a fresh multi-megabyte array per step costs page
   faults that measured slower than the arithmetic itself.
@@ -27,6 +27,12 @@ that against lmn.connectivity_matrix):
 
 Memory: L itself (N² float64) and a few scratch arrays of about lmn.CHUNK_FLOATS float64
 each, whatever N is (docs/benchmarks.md gives the measured peak).
+
+Precision: float64 throughout by default. ``precision="float32"`` draws the lines and runs
+the tail (SiLU and the matrix products) in float32, and keeps the endpoints' representations,
+the r² sums, the flat-line rule's float64 tolerance and the eigenvalues in float64: faster
+(docs/benchmarks.md), and LMN stayed within 1e-7 relative of float64 in our measurements, but
+that is measured, not guaranteed.
 """
 import numpy as np
 
@@ -36,6 +42,9 @@ from .mlp import OUTPUTS, representations, silu, softmax, stages
 
 # Layers LMN can be measured from (to the output).
 PROBE_LAYERS = ("emb", "z1", "h1", "z2", "h2")
+
+# The dtypes the tail can run in (see "Precision" above).
+PRECISIONS = ("float64", "float32")
 
 # The weights of each affine stage of mlp.stages (x @ W + b), so that the pair loop can
 # write its products into reused arrays.
@@ -76,25 +85,33 @@ def _split_tail(params, layer, output):
 
 
 # --- the pair loop's steps -------------------------------------------------------------
-# A step maps a batch (M, width) to the next stage, step(x, scratch) -> array. It may
-# overwrite x (always a scratch array of the loop) and writes its result into scratch.
+# A step maps a batch (M, width) to the next stage, step(x, scratch) -> array, in x's dtype.
+# It may overwrite x (always a scratch array of the loop) and writes its result into scratch.
 
 class _Scratch:
-    """Named float64 arrays, reused by every chunk; one grows when a chunk needs more."""
+    """Named arrays, reused by every chunk; one grows when a chunk needs more."""
 
     def __init__(self):
         self._flat = {}
 
-    def __call__(self, name, shape):
-        size = int(np.prod(shape))
-        if name not in self._flat or self._flat[name].size < size:
-            self._flat[name] = np.empty(size)
-        return self._flat[name][:size].reshape(shape)
+    def __call__(self, name, shape, dtype=np.float64):
+        size, key = int(np.prod(shape)), (name, np.dtype(dtype).name)
+        if key not in self._flat or self._flat[key].size < size:
+            self._flat[key] = np.empty(size, dtype)
+        return self._flat[key][:size].reshape(shape)
+
+    def as_float64(self, name, x):
+        """x itself if float64, else a float64 copy in a reused array."""
+        if x.dtype == np.float64:
+            return x
+        out = self(name, x.shape)
+        np.copyto(out, x)
+        return out
 
 
 def _affine_step(name, W, b):
     def step(x, scratch):                                    # (M, d_in) -> (M, d_out)
-        out = np.matmul(x, W, out=scratch(name, (len(x), W.shape[1])))
+        out = np.matmul(x, W, out=scratch(name, (len(x), W.shape[1]), x.dtype))
         out += b
         return out
     return step
@@ -102,9 +119,9 @@ def _affine_step(name, W, b):
 
 def _silu_step(x, scratch):
     """x ← SiLU(x) = x / (1 + e^(−x)), in place: the values of mlp.silu, in four passes."""
-    e = scratch("silu", x.shape)
+    e = scratch("silu", x.shape, x.dtype)
     np.negative(x, out=e)
-    with np.errstate(over="ignore"):                         # e^(−x) = inf for x < −709: x / inf = −0
+    with np.errstate(over="ignore"):                         # e^(−x) = inf for x < −709 (float32: −88): x / inf = −0
         np.exp(e, out=e)
     e += 1.0
     return np.divide(x, e, out=x)
@@ -120,7 +137,7 @@ def _softmax_step(x, scratch):
 
 def _call_step(fn):
     """Any function of a batch; it allocates its own output."""
-    return lambda x, scratch: np.asarray(fn(x), dtype=np.float64)
+    return lambda x, scratch: np.asarray(fn(x))
 
 
 def _step(params, name, kind, fn):
@@ -169,25 +186,31 @@ def _line_r_squared(y0, y_in, y1, lam):
                                flat_rtol(np.float64))
 
 
-def _connectivity(V, steps, n_lambda):
-    """L (N, N) for lines drawn between the rows of V (N, d) and mapped by ``steps``."""
+def _connectivity(V, steps, n_lambda, dtype=np.float64):
+    """L (N, N) for lines drawn between the rows of V (N, d) and mapped by ``steps``.
+
+    The lines and the steps run in ``dtype``; r² (eq (2)) and L are float64.
+    """
     lam = lambdas(n_lambda)
     n, d = V.shape
     if not steps:                                            # affine tail: every line stays a line
         return np.ones((n, n))
-    y_end = _run(steps, V.copy(), _Scratch())                # (N, d_out): λ = 0 and λ = 1, once per point
+    V = V.astype(dtype)                                      # a copy: steps may write in place
+    y_end = np.asarray(_run(steps, V.copy(), _Scratch()), dtype=np.float64)   # (N, d_out): λ = 0 and 1, once per point
     inner = lam[1:-1]                                        # (m,), m = n_lambda - 2
     m, d_out = len(inner), y_end.shape[1]
-    mix = np.stack([1.0 - inner, inner], axis=1)             # (m, 2): eq (1) as (1 − λ) x_i + λ x_j
+    mix = np.stack([np.ones(m), inner], axis=1).astype(dtype)   # (m, 2): eq (1) is 1 · x_i + λ · (x_j − x_i)
     scratch = _Scratch()
     L = np.eye(n)
     for i, j in pair_chunks(n, max(m, 2) * max(d, d_out)):        # the largest scratch array of a chunk
         p = len(i)
-        ends = scratch("ends", (2, p, d))                    # (2, P, d): x_i and x_j of each pair
+        ends = scratch("ends", (2, p, d), dtype)             # (2, P, d): x_i and x_j − x_i of each pair
         np.take(V, i, axis=0, out=ends[0])
         np.take(V, j, axis=0, out=ends[1])
-        line = np.matmul(mix, ends.reshape(2, p * d), out=scratch("line", (m, p * d)))   # eq (1)
-        y_in = _run(steps, line.reshape(m * p, d), scratch).reshape(m, p, d_out)       # (m, P, d_out)
+        ends[1] -= ends[0]                                   # exactly 0 when x_i = x_j: the line is a point
+        line = np.matmul(mix, ends.reshape(2, p * d), out=scratch("line", (m, p * d), dtype))   # eq (1)
+        y_in = _run(steps, line.reshape(m * p, d), scratch)                         # (m*P, d_out)
+        y_in = scratch.as_float64("y", y_in).reshape(m, p, d_out)                   # (m, P, d_out)
         L[i, j] = L[j, i] = _line_r_squared(y_end[i], y_in, y_end[j], lam).mean(axis=1)  # eq (2)
     return L
 
@@ -202,28 +225,33 @@ def fast_connectivity(reps_at_layer, prefix, rest, n_lambda=21):
     return _connectivity(V, [_call_step(fn) for fn in rest], n_lambda)
 
 
-def _layer_connectivity(params, reps, layer, output, n_lambda):
+def _layer_connectivity(params, reps, layer, output, n_lambda, precision):
     prefix, rest = _split_tail(params, layer, output)
     V = np.asarray(prefix(reps[layer]), dtype=np.float64)    # (N, d)
-    return _connectivity(V, [_step(params, *stage) for stage in rest], n_lambda)
+    dtype = np.dtype(check_choice("precision", precision, PRECISIONS))
+    tail_params = {k: v.astype(dtype) for k, v in params.items()}
+    return _connectivity(V, [_step(tail_params, *stage) for stage in rest], n_lambda, dtype)
 
 
-def layer_connectivity(params, inputs, layer="h1", output="logits", n_lambda=21):
+def layer_connectivity(params, inputs, layer="h1", output="logits", n_lambda=21, *, precision="float64"):
     """The connectivity matrix L (N, N) from ``layer`` to ``output`` on the token pairs ``inputs``."""
     params = _as_float64(params)
-    return _layer_connectivity(params, representations(params, inputs), layer, output, n_lambda)
+    return _layer_connectivity(params, representations(params, inputs), layer, output, n_lambda, precision)
 
 
-def layers_lmn(params, inputs, layers=("h1",), output="logits", n_lambda=21):
+def layers_lmn(params, inputs, layers=("h1",), output="logits", n_lambda=21, *, precision="float64"):
     """LMN of several layers at once: dict layer -> LMN (representations computed once)."""
     if isinstance(layers, str) or len(layers) == 0:
         raise LMNInputError(f"layers={layers!r} must be a non-empty list of {PROBE_LAYERS}")
     params = _as_float64(params)
     reps = representations(params, inputs)
-    return {layer: linear_mapping_number(_layer_connectivity(params, reps, layer, output, n_lambda))
+    return {layer: linear_mapping_number(_layer_connectivity(params, reps, layer, output, n_lambda, precision))
             for layer in layers}
 
 
-def layer_lmn(params, inputs, layer="h1", output="logits", n_lambda=21):
-    """LMN from representation ``layer`` (default h1, the paper's "first hidden layer") to the output."""
-    return layers_lmn(params, inputs, (layer,), output, n_lambda)[layer]
+def layer_lmn(params, inputs, layer="h1", output="logits", n_lambda=21, *, precision="float64"):
+    """LMN from representation ``layer`` (default h1, the paper's "first hidden layer") to the output.
+
+    ``precision``: "float64" (default) or "float32" for the tail (see the module's notes).
+    """
+    return layers_lmn(params, inputs, (layer,), output, n_lambda, precision=precision)[layer]

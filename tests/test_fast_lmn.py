@@ -109,6 +109,8 @@ def test_scratch_reuses_and_grows():
     c = s("x", (5, 5))
     assert c.shape == (5, 5) and not np.shares_memory(a, c)   # grown
     assert not np.shares_memory(s("y", (2,)), c)              # names are separate
+    f = s("x", (2, 2), np.float32)
+    assert f.dtype == np.float32 and not np.shares_memory(f, c)   # and so are dtypes
 
 
 # --- the whole fast path -----------------------------------------------------------------------
@@ -153,9 +155,9 @@ def test_scratch_arrays_stay_within_the_chunk_bound(monkeypatch):
     sizes = []
 
     class Recording(probe._Scratch):
-        def __call__(self, name, shape):
+        def __call__(self, name, shape, dtype=np.float64):
             sizes.append(int(np.prod(shape)))
-            return super().__call__(name, shape)
+            return super().__call__(name, shape, dtype)
 
     monkeypatch.setattr(probe, "_Scratch", Recording)
     monkeypatch.setattr(lmn_edu.lmn, "CHUNK_FLOATS", 2000)
@@ -180,3 +182,38 @@ def test_peak_memory_does_not_grow_with_pairs(monkeypatch):
         tracemalloc.stop()
     pairs_bytes = 150 * 149 // 2 * 19 * 100 * 8                # 170 MB if all pairs were held at once
     assert peak < 150 ** 2 * 8 + 16 * 20_000 * 8 + 1_000_000 < pairs_bytes / 20
+
+
+# --- precision="float32": the tail in float32, the rest in float64 ------------------------------
+
+def test_float32_tail_keeps_lmn_close():
+    # measured property, on the paper's task at init: LMN within 1e-6 relative of float64
+    task = lmn_edu.make_task("add")
+    params = lmn_edu.init_params(np.random.default_rng(0), 31, 31)
+    inputs = task.inputs[::8]                                   # 121 points
+    for layer in ("emb", "h1"):
+        v64 = lmn_edu.layer_lmn(params, inputs, layer)
+        v32 = lmn_edu.layer_lmn(params, inputs, layer, precision="float32")
+        assert v32 != v64 and abs(v32 - v64) / v64 < 1e-6      # float32 did run, and stayed close
+
+
+def test_float32_tail_keeps_duplicates_linearly_connected():
+    params, inputs = model(8)
+    inputs = np.concatenate([inputs, inputs[:1]])
+    L = lmn_edu.layer_connectivity(params, inputs, "emb", precision="float32")
+    assert L.dtype == np.float64 and L[0, len(inputs) - 1] == 1.0
+
+
+def test_float32_tail_to_probs_and_from_h2():
+    params, inputs = model(9)
+    for layer, output in [("h1", "probs"), ("h2", "probs"), ("h2", "logits")]:
+        L64 = lmn_edu.layer_connectivity(params, inputs, layer, output)
+        L32 = lmn_edu.layer_connectivity(params, inputs, layer, output, precision="float32")
+        np.testing.assert_allclose(L32, L64, rtol=0, atol=1e-3)
+
+
+@pytest.mark.parametrize("bad", ["float16", "double", 32, None])
+def test_bad_precision_is_named(bad):
+    params, inputs = model(0)
+    with pytest.raises(lmn_edu.LMNInputError, match="precision"):
+        lmn_edu.layer_lmn(params, inputs, precision=bad)
