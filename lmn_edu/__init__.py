@@ -4,13 +4,13 @@ from .adamw import AdamW
 from .config import RunConfig
 from .datasets import TASKS, Task, make_task, split
 from .errors import LMNInputError
-from .lmn import connectivity_matrix, lambdas, linear_mapping_number, nonlinear_entropy, r_squared, spectrum
+from .lmn import connectivity_matrix, lambdas, linear_mapping_number, lmn_of, nonlinear_entropy, r_squared, spectrum
 from .mlp import LAYERS, accuracy, cross_entropy, forward, init_params, l2_norm, loss, representations
 from .probe import PROBE_LAYERS, layer_connectivity, layer_lmn, layers_lmn, tail_function
 
 __all__ = [
     "AdamW", "RunConfig", "TASKS", "Task", "make_task", "split", "LMNInputError",
-    "connectivity_matrix", "lambdas", "linear_mapping_number", "nonlinear_entropy",
+    "connectivity_matrix", "lambdas", "linear_mapping_number", "lmn_of", "nonlinear_entropy",
     "r_squared", "spectrum", "LAYERS", "accuracy", "cross_entropy", "forward", "init_params",
     "l2_norm", "loss", "representations", "PROBE_LAYERS", "layer_connectivity", "layer_lmn",
     "layers_lmn", "tail_function",

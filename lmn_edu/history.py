@@ -10,13 +10,13 @@ from pathlib import Path
 BASE_COLUMNS = ("step", "train_loss", "train_acc", "test_loss", "test_acc", "l2", "time_s")
 
 
-def write_atomic(path, text):
-    """Write text to ``path`` via a temporary file and a rename: readers never see half a file."""
+def write_atomic(path, data):
+    """Write text or bytes to ``path`` via a temporary file and a rename: readers never see half a file."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode() if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

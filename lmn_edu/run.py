@@ -12,7 +12,7 @@ import numpy as np
 from .config import BACKENDS, DEVICES, DTYPES, POINTS, RunConfig
 from .datasets import TASKS
 from .errors import LMNInputError
-from .history import phase_steps
+from .history import phase_steps, write_atomic
 from .mlp import OUTPUTS
 from .probe import PROBE_LAYERS
 from .train import TrainingDiverged, train
@@ -20,8 +20,15 @@ from .train import TrainingDiverged, train
 D = RunConfig()
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line ``error: …`` and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
 def build_parser():
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="python -m lmn_edu.run",
         description="Train the paper's 3-layer SiLU MLP on an algorithmic task with full-batch AdamW "
                     "and measure the linear mapping number (LMN) along the way.",
@@ -67,19 +74,9 @@ def save_outputs(config, history):
 
     buf = io.BytesIO()
     np.savez(buf, **history.final_params)
-    write_atomic_bytes(config.run_dir / "params.npz", buf.getvalue())
+    write_atomic(config.run_dir / "params.npz", buf.getvalue())
     fig2(history.rows, config.run_dir / "figures" / "fig2.png",
          title=f"{config.task}, {config.backend}, seed {config.seed}")
-
-
-def write_atomic_bytes(path, data):
-    # history.write_atomic works on text; params are bytes.
-    import os
-    import tempfile
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
 
 
 def summary(config, history):

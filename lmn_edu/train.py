@@ -64,30 +64,32 @@ def train(config, progress=None, position=0):
     start = time.perf_counter()
     last_lmn = {}
     try:
-        for step in range(config.steps + 1):
-            if is_eval_step(config, step):
-                row = {"step": step, **backend.evaluate()}
-                if is_lmn_step(config, step):
-                    last_lmn = backend.lmn(points, config.lmn_layers, config.lmn_output, config.n_lambda)
-                    row.update({f"lmn_{k}": v for k, v in last_lmn.items()})
-                row["time_s"] = time.perf_counter() - start
-                history.append(row)
+        # Overflow on the way to divergence is reported once, by the finiteness checks below.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for step in range(config.steps + 1):
+                if is_eval_step(config, step):
+                    row = {"step": step, **backend.evaluate()}
+                    if is_lmn_step(config, step):
+                        last_lmn = backend.lmn(points, config.lmn_layers, config.lmn_output, config.n_lambda)
+                        row.update({f"lmn_{k}": v for k, v in last_lmn.items()})
+                    row["time_s"] = time.perf_counter() - start
+                    history.append(row)
+                    if bar is not None:
+                        post = {"loss": f"{row['train_loss']:.3g}/{row['test_loss']:.3g}",
+                                "acc": f"{row['train_acc']:.2f}/{row['test_acc']:.2f}"}
+                        post.update({k: f"{v:.1f}" for k, v in last_lmn.items()})
+                        bar.set_postfix(post, refresh=False)
+                    if not math.isfinite(row["train_loss"]):
+                        raise TrainingDiverged(f"the train loss is {row['train_loss']} at step {step}")
+                if step == config.steps:
+                    break
+                value = backend.step()
+                if not math.isfinite(value):
+                    history.append({"step": step, "train_loss": value,
+                                    "time_s": time.perf_counter() - start})
+                    raise TrainingDiverged(f"the train loss is {value} at step {step}")
                 if bar is not None:
-                    post = {"loss": f"{row['train_loss']:.3g}/{row['test_loss']:.3g}",
-                            "acc": f"{row['train_acc']:.2f}/{row['test_acc']:.2f}"}
-                    post.update({k: f"{v:.1f}" for k, v in last_lmn.items()})
-                    bar.set_postfix(post, refresh=False)
-                if not math.isfinite(row["train_loss"]):
-                    raise TrainingDiverged(f"the train loss is {row['train_loss']} at step {step}")
-            if step == config.steps:
-                break
-            value = backend.step()
-            if not math.isfinite(value):
-                history.append({"step": step, "train_loss": value,
-                                "time_s": time.perf_counter() - start})
-                raise TrainingDiverged(f"the train loss is {value} at step {step}")
-            if bar is not None:
-                bar.update(1)
+                    bar.update(1)
     finally:
         if bar is not None:
             bar.close()

@@ -1,0 +1,121 @@
+"""The command line, driven through a subprocess as a user would: errors, divergence, Ctrl-C."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args, env_extra=None, tmp_path=None, **kw):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "lmn_edu.run", *args], capture_output=True, text=True,
+                          env=env, cwd=tmp_path or ROOT, timeout=600, **kw)
+
+
+def assert_one_line_error(result, *words):
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+
+
+def test_help():
+    r = cli("--help")
+    assert r.returncode == 0
+    for option in ["--task", "--backend", "--steps", "--seed", "--train-frac", "--lr", "--weight-decay",
+                   "--eval-every", "--lmn-every", "--lmn-layers", "--lmn-points", "--lmn-output",
+                   "--n-lambda", "--out", "--device", "--dtype"]:
+        assert option in r.stdout
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--task", "mul"], ["'mul'", "'add'"]),
+    (["--backend", "jax"], ["'jax'", "'torch'"]),
+    (["--lmn-layers", "h3"], ["'h3'", "'h1'"]),
+    (["--lmn-points", "val"], ["'val'", "'train'"]),
+    (["--lmn-output", "softmax"], ["'softmax'", "'probs'"]),
+    (["--steps", "0"], ["steps", "at least 1"]),
+    (["--steps", "many"], ["--steps", "many"]),
+    (["--eval-every", "0"], ["eval_every"]),
+    (["--lmn-every", "-3"], ["lmn_every"]),
+    (["--train-frac", "1.5"], ["train_frac", "between 0 and 1"]),
+    (["--train-frac", "0"], ["train_frac"]),
+    (["--n-lambda", "1"], ["n_lambda", "at least 2"]),
+    (["--dtype", "float16"], ["'float16'", "'float64'"]),
+    (["--device", "cuda"], ["cuda"]),
+    (["--bogus"], ["--bogus"]),
+])
+def test_bad_values_are_one_line_errors(args, words, tmp_path):
+    assert_one_line_error(cli(*args, "--out", str(tmp_path), tmp_path=tmp_path), *words)
+
+
+def test_output_path_that_cannot_be_created(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert_one_line_error(cli("--out", str(blocker / "runs"), tmp_path=tmp_path), "out=", "cannot create")
+
+
+def test_torch_not_installed(tmp_path):
+    fake = tmp_path / "fake"
+    (fake / "torch").mkdir(parents=True)
+    (fake / "torch" / "__init__.py").write_text("raise ImportError('No module named torch')\n")
+    r = cli("--backend", "torch", "--steps", "1", "--out", str(tmp_path), tmp_path=tmp_path,
+            env_extra={"PYTHONPATH": f"{fake}{os.pathsep}{ROOT}"})
+    assert_one_line_error(r, "torch", "not installed")
+
+
+def test_cuda_absent(tmp_path):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is present here")
+    r = cli("--backend", "torch", "--device", "cuda", "--steps", "1", "--out", str(tmp_path), tmp_path=tmp_path)
+    assert_one_line_error(r, "cuda")
+
+
+def test_divergence_exit_1_and_history_kept(tmp_path):
+    r = cli("--task", "s4", "--lr", "1e300", "--steps", "20", "--eval-every", "1", "--lmn-every", "100",
+            "--out", str(tmp_path), "--no-progress", tmp_path=tmp_path)
+    assert r.returncode == 1
+    assert "diverged" in r.stderr and "Traceback" not in r.stderr and "Warning" not in r.stderr
+    run_dir = tmp_path / "s4-numpy-s0"
+    assert str(run_dir) in r.stderr
+    assert json.loads((run_dir / "config.json").read_text())["lr"] == 1e300
+    assert json.loads((run_dir / "history.json").read_text())[0]["step"] == 0
+
+
+def test_ctrl_c_keeps_what_was_measured(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    proc = subprocess.Popen([sys.executable, "-m", "lmn_edu.run", "--task", "s4", "--steps", "100000",
+                             "--eval-every", "5", "--lmn-every", "100000", "--out", str(tmp_path),
+                             "--no-progress"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    history = tmp_path / "s4-numpy-s0" / "history.json"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (history.exists() and len(json.loads(history.read_text())) >= 3):
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and str(tmp_path / "s4-numpy-s0") in err and "Traceback" not in err
+    rows = json.loads(history.read_text())
+    assert len(rows) >= 3 and rows[0]["step"] == 0
+
+
+def test_run_writes_files_and_summary(tmp_path):
+    r = cli("--task", "s4", "xor", "--seed", "0", "1", "--steps", "10", "--eval-every", "5", "--lmn-every", "10",
+            "--lmn-points", "test",
+            "--out", str(tmp_path), "--no-progress", tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr
+    for name in ["s4-numpy-s0", "s4-numpy-s1", "xor-numpy-s0", "xor-numpy-s1"]:
+        run_dir = tmp_path / name
+        for f in ["config.json", "history.json", "history.csv", "params.npz", "figures/fig2.png"]:
+            assert (run_dir / f).is_file(), (name, f)
+        assert str(run_dir) in r.stdout

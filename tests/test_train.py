@@ -1,0 +1,114 @@
+import json
+
+import numpy as np
+import pytest
+
+import lmn_edu
+from lmn_edu.history import load_history, phase_steps
+from lmn_edu.train import TrainingDiverged, setup_run, train
+
+
+def tiny(tmp_path, **kw):
+    base = dict(task="s4", steps=40, eval_every=10, lmn_every=20, out=str(tmp_path), hidden=16, emb_dim=8)
+    base.update(kw)
+    return lmn_edu.RunConfig(**base)
+
+
+def test_short_run_writes_history_and_config(tmp_path):
+    config = tiny(tmp_path)
+    history = train(config)
+    run_dir = tmp_path / "s4-numpy-s0"
+    rows = load_history(run_dir)
+    assert [r["step"] for r in rows] == [0, 10, 20, 30, 40]
+    assert rows == history.rows
+    assert [r["lmn_h1"] is not None for r in rows] == [True, False, True, False, True]
+    assert rows[-1]["train_loss"] < rows[0]["train_loss"]
+    saved = json.loads((run_dir / "config.json").read_text())
+    assert saved["task"] == "s4" and saved["lmn_layers"] == ["h1"] and saved["dtype"] == "float64"
+    csv_lines = (run_dir / "history.csv").read_text().splitlines()
+    assert csv_lines[0].split(",")[:2] == ["step", "train_loss"] and len(csv_lines) == 6
+    assert set(history.final_params) == {"emb", "W1", "b1", "W2", "b2", "W3", "b3"}
+
+
+def test_same_seed_same_numbers(tmp_path):
+    a = train(tiny(tmp_path / "a")).rows
+    b = train(tiny(tmp_path / "b")).rows
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "time_s"} for r in rows]
+    assert strip(a) == strip(b)
+    c = train(tiny(tmp_path / "c", seed=1)).rows
+    assert strip(a) != strip(c)
+
+
+def test_setup_run_is_split_then_init():
+    config = lmn_edu.RunConfig(task="add").validated()
+    task, tr, te, params = setup_run(config)
+    rng = np.random.default_rng(0)
+    tr2, _ = lmn_edu.split(task, 0.8, rng)
+    p2 = lmn_edu.init_params(rng, 31, 31)
+    assert np.array_equal(tr, tr2) and all(np.array_equal(params[k], p2[k]) for k in p2)
+
+
+def test_loop_matches_manual_adamw(tmp_path):
+    # the loop is nothing but full-batch AdamW on the train split
+    from autograd import grad
+    from lmn_edu.mlp import loss
+    config = tiny(tmp_path, steps=5, eval_every=5, lmn_every=5).validated()
+    task, tr, _, params = setup_run(config)
+    opt = lmn_edu.AdamW(lr=config.lr, weight_decay=config.weight_decay)
+    state = opt.init(params)
+    for _ in range(5):
+        params, state = opt.step(params, grad(loss)(params, task.inputs[tr], task.labels[tr]), state)
+    final = train(config).final_params
+    assert all(np.array_equal(final[k], params[k]) for k in params)
+
+
+def test_divergence_keeps_history(tmp_path):
+    config = tiny(tmp_path, lr=1e300, eval_every=1)
+    with pytest.raises(TrainingDiverged, match="step"):
+        train(config)
+    rows = load_history(tmp_path / "s4-numpy-s0")
+    assert rows[0]["step"] == 0 and rows[0]["train_loss"] is not None
+    assert rows[-1]["train_loss"] is None            # NaN is stored as null in JSON
+
+
+def test_lmn_points_and_layers(tmp_path):
+    rows = train(tiny(tmp_path, steps=2, lmn_every=2, lmn_points="all",
+                      lmn_layers=("emb", "h1", "h2"))).rows
+    assert np.isclose(rows[-1]["lmn_h2"], 1.0)
+    assert rows[-1]["lmn_emb"] > 1.0 and rows[-1]["lmn_h1"] > 1.0
+
+
+def test_phase_steps():
+    rows = [{"step": s, "train_acc": a, "test_acc": b}
+            for s, a, b in [(0, 0.1, 0.0), (100, 1.0, 0.2), (200, 1.0, 1.0), (300, 1.0, 1.0)]]
+    assert phase_steps(rows) == (100, 200)
+    assert phase_steps(rows[:2]) == (100, None)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(task="mul"), "task"), (dict(backend="jax"), "backend"), (dict(steps=0), "steps"),
+    (dict(eval_every=0), "eval_every"), (dict(lmn_every=-5), "lmn_every"), (dict(train_frac=1.0), "train_frac"),
+    (dict(lmn_layers=("h3",)), "lmn_layers"), (dict(lmn_layers=()), "lmn_layers"),
+    (dict(lmn_points="val"), "lmn_points"), (dict(lmn_output="softmax"), "lmn_output"),
+    (dict(n_lambda=1), "n_lambda"), (dict(dtype="float16"), "dtype"), (dict(device="tpu"), "device"),
+    (dict(lr=0.0), "lr"), (dict(weight_decay=-1.0), "weight_decay"), (dict(device="cuda"), "cuda"),
+])
+def test_config_validation(kw, match):
+    with pytest.raises(lmn_edu.LMNInputError, match=match):
+        lmn_edu.RunConfig(**kw).validated()
+
+
+def test_write_atomic_never_leaves_half_a_file(tmp_path, monkeypatch):
+    import os
+    from lmn_edu.history import write_atomic
+    target = tmp_path / "history.json"
+    write_atomic(target, '{"old": true}')
+
+    def crash(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        write_atomic(target, '{"new": true, "long": "' + "x" * 10_000 + '"}')
+    assert json.loads(target.read_text()) == {"old": True}         # the old file, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["history.json"]  # no temporary left behind
