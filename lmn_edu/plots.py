@@ -198,7 +198,7 @@ def connectivity_panels(mats, path=None):
 
 
 def xor_turns(runs, turns, path=None, layer="h1"):
-    """XOR's LMN against step (linear x after generalization), its turning points marked.
+    """XOR's LMN against step (linear x), its turning points marked.
 
     ``turns``: one list per run of (kind, step, value), kind "min" or "max".
     """
@@ -218,7 +218,7 @@ def xor_turns(runs, turns, path=None, layer="h1"):
     ax.axhline(20, color="gray", lw=0.6, ls="--")
     ax.set_xlabel("step (dotted: test accuracy reaches 1)")
     ax.set_ylabel(f"LMN ({layer} → logits)")
-    ax.set_title("XOR: LMN after generalization; ▼ local minimum, ▲ local maximum; paper: 15 and 20 (dashed)",
+    ax.set_title("XOR: LMN; ▼ local minimum, ▲ local maximum; paper: 15 and 20 (dashed)",
                  fontsize=9)
     ax.legend(fontsize=8)
     return _save(fig, path)
