@@ -15,3 +15,19 @@ __all__ = [
     "l2_norm", "loss", "representations", "PROBE_LAYERS", "layer_connectivity", "layer_lmn",
     "layers_lmn", "tail_function",
 ]
+
+_TORCH_NAMES = ("module_lmn", "module_connectivity")
+
+
+def __getattr__(name):
+    # LMN of a user's torch module needs torch: imported on first use, never at `import lmn_edu`.
+    if name in _TORCH_NAMES:
+        try:
+            from . import torch_lmn
+        except ModuleNotFoundError as e:
+            if e.name != "torch":
+                raise
+            raise LMNInputError(f"lmn_edu.{name} needs PyTorch, which is not installed; "
+                                "install it (pip install torch)") from None
+        return getattr(torch_lmn, name)
+    raise AttributeError(f"module 'lmn_edu' has no attribute {name!r}")
