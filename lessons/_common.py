@@ -81,3 +81,56 @@ def compare(condition, message):
 def done():
     mode = "quick" if QUICK else "full"
     print(f"done in {time.perf_counter() - _START:.0f} s ({mode} mode)")
+
+
+def run_history(config):
+    """(rows, final params) of a finished training run with this RunConfig.
+
+    Full-size runs take many minutes, and lessons 07–09 study the same run: if an earlier
+    lesson left a finished run with exactly this config in the folder, reuse it; else train
+    (and save the final params as params.npz beside the history, as the command line does).
+    """
+    import json
+
+    import numpy as np
+
+    from lmn_edu.history import load_history
+    from lmn_edu.train import train
+
+    config = config.validated()
+    run_dir = config.run_dir
+    try:
+        saved = json.loads((run_dir / "config.json").read_text())
+        rows = load_history(run_dir)
+        with np.load(run_dir / "params.npz") as z:
+            params = {k: z[k] for k in z.files}
+        same = all(saved.get(k) == v for k, v in config.to_dict().items() if k != "device")  # saved: the device used
+        if same and rows and rows[-1]["step"] == config.steps:
+            print(f"reusing the finished run in {run_dir} (delete the folder to train again)")
+            return rows, params
+    except (OSError, ValueError, KeyError):
+        pass
+    print(f"training {config.task} for {config.steps} steps; the run folder is {run_dir}")
+    progress = None
+    if not QUICK:
+        from tqdm.auto import tqdm
+        progress = tqdm
+    history = train(config, progress=progress)
+    np.savez(run_dir / "params.npz", **history.final_params)
+    return history.rows, history.final_params
+
+
+def add_run_config():
+    """The addition run lessons 07–09 share: the paper's setting, LMN from emb, h1 and h2.
+
+    Quick mode: 1000 steps (enough to memorize and for LMN to turn down), and LMN on the 193
+    test pairs (not the 768 training pairs): the cost of L grows as the square of the points.
+    """
+    from lmn_edu import RunConfig
+
+    out = str(figures_root() / ("runs-quick" if QUICK else "runs"))   # a quick run never overwrites a full one
+    layers = ("emb", "h1", "h2")
+    if QUICK:
+        return RunConfig(task="add", steps=1000, eval_every=10, lmn_every=100, lmn_layers=layers,
+                         lmn_points="test", out=out)
+    return RunConfig(task="add", lmn_layers=layers, out=out)

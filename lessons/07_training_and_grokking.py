@@ -1,0 +1,107 @@
+# %% [markdown]
+# # Lesson 07 — training and grokking
+#
+# *Grokking* is generalization long after memorization: the network first fits its
+# training pairs perfectly while still failing on the test pairs, and only much later —
+# with no change to the data or the optimizer — starts answering the test pairs correctly.
+#
+# The paper splits a run into three phases:
+#
+# - **memorizing**: until train accuracy reaches 100%;
+# - **generalizing**: from then until test accuracy reaches 100%;
+# - **finalizing**: the rest.
+#
+# Its claim: the linear mapping number of the first hidden layer (LMN from h1 to the
+# logits) *falls* during the generalizing phase — the network compresses while it seems to
+# be doing nothing. Here we train the paper's setting on addition mod 31 with
+# `lmn_edu.train.train`, the same loop as the command line
+# `python -m lmn_edu.run --task add --lmn-layers emb h1 h2`, and read the phases off its history.
+
+# %%
+import _common
+from _common import check, compare
+
+import numpy as np
+
+import lmn_edu
+from lmn_edu.history import column, phase_steps
+from lmn_edu.plots import fig2
+
+LESSON = "07_training_and_grokking"
+config = _common.add_run_config().validated()
+_common.header(
+    "Lesson 07: training and grokking",
+    f"{config.steps} steps instead of 20 000, LMN every {config.lmn_every} steps on the 193 test pairs "
+    "instead of every 500 on the 768 training pairs: the run stops early in the generalizing phase",
+    "the paper's run: 20 000 full-batch AdamW steps, LMN of emb, h1, h2 every 500 steps on the 768 "
+    "training pairs; roughly 30–60 minutes on 2 shared cores (lessons 08 and 09 then reuse it)")
+for key in ("task", "steps", "lr", "weight_decay", "train_frac", "seed", "lmn_every", "lmn_points", "lmn_layers", "dtype"):
+    print(f"  {key:12s} {getattr(config, key)}")
+
+# %%
+rows, _ = _common.run_history(config)
+print(f"{len(rows)} rows in the history (one per evaluation); columns: {', '.join(rows[0])}")
+check(rows[0]["step"] == 0 and rows[-1]["step"] == config.steps, "the history runs from step 0 to the last step")
+check(all(np.isfinite(r["train_loss"]) for r in rows), "the loss stayed finite")
+
+# %% [markdown]
+# ## The run, row by row
+#
+# A few rows of the history: losses, accuracies, the L2 norm of all parameters and the
+# LMN from h1 (measured less often than the rest, so blank in between).
+
+# %%
+lmn_rows = [r for r in rows if r.get("lmn_h1") is not None]
+show = lmn_rows if len(lmn_rows) <= 12 else lmn_rows[:: max(1, len(lmn_rows) // 12)] + [lmn_rows[-1]]
+print(f"{'step':>6s} {'train loss':>10s} {'test loss':>10s} {'train acc':>9s} {'test acc':>8s} {'L2':>7s} {'LMN h1':>7s}")
+for r in show:
+    print(f"{r['step']:6d} {r['train_loss']:10.2e} {r['test_loss']:10.2e} {r['train_acc']:9.3f} {r['test_acc']:8.3f} "
+          f"{r['l2']:7.2f} {r['lmn_h1']:7.2f}")
+
+# %% [markdown]
+# ## The three phases
+
+# %%
+memorized, generalized = phase_steps(rows)
+print(f"train accuracy first reaches 1.0 at step {memorized} (evaluated every {config.eval_every} steps)")
+print(f"test accuracy first reaches 1.0 at step {generalized}" +
+      ("" if generalized is not None else f" — not within these {config.steps} steps"))
+check(memorized is not None, "the network memorizes its training pairs (train accuracy 1.0)")
+best_test_at_memorized = max(r["test_acc"] for r in rows if r["step"] <= memorized)
+print(f"test accuracy when memorized: {best_test_at_memorized:.3f}  (chance: {1 / 31:.3f})")
+check(best_test_at_memorized < 0.2, "at memorization the test pairs are still answered (almost) at chance: no generalization yet")
+if generalized is not None:
+    print(f"grokking delay: generalization came {generalized / memorized:.0f}× later than memorization")
+    check(generalized > 10 * memorized, "generalization comes long after memorization: grokking")
+
+# %% [markdown]
+# ## Does LMN fall during the generalizing phase?
+#
+# Follow the LMN from h1 through the generalizing phase (from memorization to the step
+# where test accuracy reaches 1, or to the end of the run if that comes first): where does
+# it peak, and how far has it fallen by the end of the phase? This is the paper's claim,
+# so we report whether this run agrees rather than assert it.
+
+# %%
+steps, lmn_h1 = column(rows, "lmn_h1")
+steps, lmn_h1 = np.array(steps), np.array(lmn_h1)
+end = generalized if generalized is not None else steps[-1]
+phase = (steps >= memorized) & (steps <= end)                    # LMN rows in the generalizing phase
+peak_step, peak = steps[phase][lmn_h1[phase].argmax()], lmn_h1[phase].max()
+at_end = lmn_h1[phase][-1]
+print(f"LMN(h1) at step 0: {lmn_h1[0]:.2f}; in the generalizing phase (steps {memorized}–{end}) it peaks at "
+      f"{peak:.2f} (step {peak_step}) and is {at_end:.2f} at step {steps[phase][-1]}; final {lmn_h1[-1]:.2f}")
+compare(at_end < peak, f"LMN(h1) falls during the generalizing phase, by {1 - at_end / peak:.0%} from its peak")
+if _common.QUICK:
+    print("  (the quick run stops early in the generalizing phase: the full run follows the fall to its end)")
+if generalized is not None:
+    finale = lmn_h1[steps >= generalized]
+    compare(np.ptp(finale) < 0.5 * (peak - at_end),
+            f"LMN levels off after generalization (range {np.ptp(finale):.2f} in the finalizing phase, "
+            f"against a fall of {peak - at_end:.2f} before)")
+
+# %%
+path = _common.figure_dir(LESSON) / "fig2.png"
+fig2(rows, path, title=f"add, numpy, seed {config.seed}{' (quick)' if _common.QUICK else ''}")
+print(f"figure: {path}  (the paper's Fig 2, top row: accuracy, LMN, L2 against step)")
+_common.done()

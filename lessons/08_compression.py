@@ -1,0 +1,114 @@
+# %% [markdown]
+# # Lesson 08 — compression: LMN and L2 against the test loss
+#
+# A popular story for grokking (Omnigrok, Liu et al. 2022) is about the *size* of the
+# weights: weight decay shrinks the L2 norm of the parameters until the network can no longer
+# afford to memorize. The paper argues that LMN is a better measure of this compression:
+#
+# 1. LMN means something — a number of linear maps, i.e. information — while L2 depends on
+#    arbitrary scales: a *linear* network has LMN = 1 whatever the size of its weights.
+# 2. In the generalizing phase, LMN is *linearly* related to the test loss, while L2 is
+#    related to it "in a complicated nonlinear way".
+#
+# We check point 1 exactly and measure point 2 on the addition run of lesson 07.
+
+# %%
+import _common
+from _common import check, compare
+
+import numpy as np
+from matplotlib.figure import Figure
+from scipy import stats
+
+import lmn_edu
+from lmn_edu.history import phase_steps
+
+LESSON = "08_compression"
+config = _common.add_run_config().validated()
+_common.header("Lesson 08: compression, LMN and L2 against the test loss",
+               f"the {config.steps}-step quick run of lesson 07 (LMN on the 193 test pairs): it ends early in "
+               "the generalizing phase, so the relations below are measured on a short stretch",
+               "the full run of lesson 07 (reused if lesson 07 left it here; else about 30–60 minutes)")
+
+# %% [markdown]
+# ## 1. Size is not complexity
+#
+# Scale the weights of a network by c. L2 scales by c. For a linear map, LMN stays 1. For
+# our MLP, scaling the last layer (W3, b3) scales the logits, and r² does not care about
+# scale (lesson 04): the LMN from h1 is unchanged, while L2 changes.
+
+# %%
+rng = np.random.default_rng(0)
+A = rng.normal(size=(8, 3))
+X = rng.normal(size=(30, 8))
+for c in (0.1, 1.0, 10.0):
+    n = lmn_edu.linear_mapping_number(lmn_edu.connectivity_matrix(lambda x: x @ (c * A), X))
+    print(f"linear map ×{c:>4}: L2 = {np.linalg.norm(c * A):7.2f}, LMN = {n:.6f}")
+    check(np.isclose(n, 1.0), f"a linear map scaled by {c} has LMN = 1")
+
+task = lmn_edu.make_task("add")
+params = lmn_edu.init_params(rng, task.vocab_size, task.n_classes)
+pts = task.inputs[:100]
+base = lmn_edu.layer_lmn(params, pts)
+scaled = {**params, "W3": 10 * params["W3"], "b3": 10 * params["b3"]}
+print(f"MLP: L2 {lmn_edu.l2_norm(params):.2f} → {lmn_edu.l2_norm(scaled):.2f} when W3, b3 are ×10; "
+      f"LMN(h1) {base:.4f} → {lmn_edu.layer_lmn(scaled, pts):.4f}")
+check(np.isclose(base, lmn_edu.layer_lmn(scaled, pts), rtol=1e-9), "scaling the output layer leaves LMN unchanged")
+
+# %% [markdown]
+# ## 2. LMN, L2 and the test loss in the generalizing phase
+#
+# We take the rows of the run where LMN was measured, between memorization and
+# generalization, and ask how well a straight line predicts the test loss from LMN, and from
+# L2 (R² of a linear fit), and how well *any* increasing function could (Spearman's rank
+# correlation). "Linear relation" means the first is high; "complicated nonlinear" means the
+# rank correlation is high but the linear fit is poor.
+
+# %%
+rows, _ = _common.run_history(config)
+memorized, generalized = phase_steps(rows)
+end = generalized if generalized is not None else rows[-1]["step"]
+phase = [r for r in rows if r.get("lmn_h1") is not None and memorized <= r["step"] <= end]
+print(f"generalizing phase: steps {memorized}–{end}; {len(phase)} rows with LMN")
+check(len(phase) >= 3, "enough rows in the generalizing phase to fit a line")
+test_loss = np.array([r["test_loss"] for r in phase])
+fits = {}
+for key in ("lmn_h1", "l2"):
+    x = np.array([r[key] for r in phase])
+    lin = stats.linregress(x, test_loss)
+    rho = stats.spearmanr(x, test_loss).statistic
+    fits[key] = (lin.rvalue ** 2, rho, lin)
+    print(f"test loss against {key:6s}: linear fit R² = {lin.rvalue ** 2:.3f} (slope {lin.slope:+.3g}), "
+          f"Spearman ρ = {rho:+.3f}")
+check(all(0 <= f[0] <= 1 for f in fits.values()), "R² of a least-squares line is between 0 and 1")
+compare(fits["lmn_h1"][0] > fits["l2"][0],
+        f"LMN is more linearly related to the test loss than L2 is (R² {fits['lmn_h1'][0]:.3f} vs {fits['l2'][0]:.3f})")
+
+# %% [markdown]
+# ## 3. LMN as information
+#
+# If the network were replaced by its LMN linear maps from h1 to the logits, each a
+# 100 × 31 matrix plus 31 biases, this is how many numbers it would take — a rough
+# "description length" that falls as the network compresses.
+
+# %%
+per_map = 100 * 31 + 31
+first, last = phase[0], phase[-1]
+print(f"step {first['step']}: LMN {first['lmn_h1']:.2f} ≈ {first['lmn_h1'] * per_map:,.0f} numbers; "
+      f"step {last['step']}: LMN {last['lmn_h1']:.2f} ≈ {last['lmn_h1'] * per_map:,.0f} numbers")
+
+# %%
+fig = Figure(figsize=(11, 4), layout="constrained")
+for ax, key, label in zip(fig.subplots(1, 2), ("lmn_h1", "l2"), ("LMN (h1 → logits)", "L2 norm of parameters")):
+    x = np.array([r[key] for r in phase])
+    sc = ax.scatter(x, test_loss, c=[r["step"] for r in phase], cmap="viridis", s=18)
+    lin = fits[key][2]
+    xs = np.linspace(x.min(), x.max(), 50)
+    ax.plot(xs, lin.intercept + lin.slope * xs, color="gray", lw=1, label=f"linear fit, R² = {fits[key][0]:.3f}")
+    ax.set_xlabel(label)
+    ax.set_ylabel("test loss")
+    ax.legend(fontsize=8)
+fig.colorbar(sc, ax=fig.axes, label="step")
+fig.suptitle("generalizing phase: test loss against LMN and against L2")
+_common.save(fig, LESSON, "test_loss_vs_lmn_l2")
+_common.done()
