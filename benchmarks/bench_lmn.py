@@ -11,13 +11,12 @@
 Run from the repository root:  python benchmarks/bench_lmn.py [--quick] [--threads 1]
 """
 import argparse
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import common
 
 
 def parse_args(argv=None):
@@ -35,13 +34,6 @@ def parse_args(argv=None):
     return args
 
 
-def set_threads(threads):
-    """BLAS reads these when NumPy is imported, so this must run first."""
-    if threads > 0:
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = str(threads)
-
-
 def setup(n):
     """Params at initialisation on addition mod 31 (seed 0) and the first n training inputs.
 
@@ -57,18 +49,11 @@ def setup(n):
     return params, task.inputs[idx[:n]]
 
 
-# Process CPU time when single-threaded: on a shared machine it leaves out the time other
-# processes hold the core. With several threads it would add them up, so wall time then.
-NOW = time.process_time
+NOW = time.process_time                                     # set in main (common.clock)
 
 
 def best_of(fn, repeats):
-    times, value = [], None
-    for _ in range(repeats):
-        t0 = NOW()
-        value = fn()
-        times.append(NOW() - t0)
-    return min(times), value
+    return common.best_of(fn, repeats, NOW)
 
 
 # --- (a) --------------------------------------------------------------------------------
@@ -82,7 +67,7 @@ def direct_lmn(params, inputs, layer):
 
 
 def bench_direct(params, inputs, layers, repeats):
-    """Rows (layer, precision, direct s, layer_lmn s, speed-up, relative LMN difference)."""
+    """Rows (layer, precision, direct s, layer_lmn s, speed-up, FLOP ratio, relative LMN difference)."""
     import lmn_edu
     rows = []
     for layer in layers:
@@ -96,7 +81,7 @@ def bench_direct(params, inputs, layers, repeats):
                 t[key] = min(t[key], seconds)
         for precision in ("float64", "float32"):
             rows.append((layer, precision, t["direct"], t[precision], t["direct"] / t[precision],
-                         abs(v[precision] - v["direct"]) / v["direct"]))
+                         flop_ratio(params, layer), abs(v[precision] - v["direct"]) / v["direct"]))
     return rows
 
 
@@ -118,16 +103,17 @@ def chunk_plan(params, inputs, layer, dtype="float64"):
     return p64, V, rest, steps, m, pairs_per_chunk
 
 
-def fast_path_flops(rest, params, n_pairs, m, d):
-    """FLOPs of the fast path: 2·K per output of each matmul, 1 per element of each elementwise pass.
+def line_flops(stages, params, n_pairs, points, d):
+    """FLOPs of pushing ``points`` points of each pair's line through ``stages`` and taking r².
 
-    Per interior point (m per pair): the line (a K = 2 matmul), each stage of the tail
-    (affine: 2·d_in·d_out + d_out; SiLU: 4 passes; softmax: 4), and the r² sums (8 passes
-    over the output). The endpoints (once per point) and the eigenvalues are left out.
+    Counted as 2·K per output of each matmul and 1 per element of each elementwise pass, per
+    point: the line (4 per coordinate: a K = 2 matmul, or 2 multiplies and 2 adds), each stage
+    (affine: 2·d_in·d_out + d_out; SiLU: 4 passes; softmax: 4), and the r² sums (8 passes over
+    the output). Endpoint outputs computed once per point and the eigenvalues are left out.
     """
     from lmn_edu import probe
     per_point, width = 4 * d, d
-    for name, kind, fn in rest:
+    for name, kind, fn in stages:
         if kind == "affine":
             W = params[probe._AFFINE_PARAMS[name][0]]
             per_point += 2 * W.shape[0] * W.shape[1] + W.shape[1]
@@ -135,7 +121,22 @@ def fast_path_flops(rest, params, n_pairs, m, d):
         else:
             per_point += 4 * width
     per_point += 8 * width
-    return n_pairs * m * per_point
+    return n_pairs * points * per_point
+
+
+def flop_ratio(params, layer, n_lambda=21):
+    """FLOPs of the direct eq (1)-(2) over those of the fast path: the speed-up that two equally
+    efficient implementations would show. Direct: all n_lambda points through the whole tail;
+    fast: the n_lambda − 2 interior points through the tail after the affine prefix."""
+    import numpy as np
+    import lmn_edu
+    from lmn_edu import probe
+    width = {k: v.shape[1] for k, v in lmn_edu.representations(params, np.zeros((1, 2), int)).items()}
+    stages = probe._tail_stages(params, layer, "logits")
+    _, rest = probe._split_tail(params, layer, "logits")
+    start = stages[len(stages) - len(rest) - 1][0] if len(rest) < len(stages) else layer   # where lines are drawn
+    direct = line_flops(stages, params, 1, n_lambda, width[layer])
+    return direct / line_flops(rest, params, 1, n_lambda - 2, width[start])
 
 
 def matmul_gflops(rows, k, n_out, dtype="float64", repeats=20):
@@ -162,7 +163,7 @@ def bench_bound(params, inputs, layers, t_fast):
     for layer in layers:
         for precision in ("float64", "float32"):
             p64, V, rest, steps, m, P = chunk_plan(params, inputs, layer)
-            flops = fast_path_flops(rest, p64, n * (n - 1) // 2, m, V.shape[1])
+            flops = line_flops(rest, p64, n * (n - 1) // 2, m, V.shape[1])
             k, n_out = main_shape(p64, rest)
             gflops = matmul_gflops(m * P, k, n_out, precision)
             bound = flops / (gflops * 1e9)
@@ -243,50 +244,30 @@ def bench_memory(layer, threads):
 
 # --- report -----------------------------------------------------------------------------
 
-def table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def machine_line(threads):
-    import platform
-    import numpy as np
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    blas = "BLAS threads: " + (str(threads) if threads > 0 else "environment default")
-    clock = "process CPU time" if NOW is time.process_time else "wall"
-    return (f"{cpu}, {os.cpu_count()} CPUs; Python {platform.python_version()}, NumPy {np.__version__};"
-            f" {blas}; clock: {clock}")
-
-
 def main(argv=None):
     global NOW
     args = parse_args(argv)
-    set_threads(args.threads)
-    NOW = time.process_time if args.threads == 1 else time.perf_counter
-    sys.path.insert(0, str(ROOT))
+    common.set_threads(args.threads)
+    NOW = common.clock(args.threads)
     if args.memory_child:
         memory_child(args.memory_child)
         return
     import lmn_edu
-    print(machine_line(args.threads))
+    print(common.machine_line(args.threads, NOW))
     print(f"addition mod 31, params at init (seed 0), N = {args.n} points, {args.n * (args.n - 1) // 2} pairs,"
           f" 21 λ values, CHUNK_FLOATS = {lmn_edu.lmn.CHUNK_FLOATS}, best of {args.repeats}\n")
 
     rows = bench_direct(*setup(args.n), args.layers, args.repeats)
     print("(a) layer_lmn against the direct eq (1)-(2) in float64 (goal: at least 5x faster)")
-    print(table(["layer", "layer_lmn precision", "direct s", "layer_lmn s", "speed-up", "|Δ LMN| / LMN"],
-                [(r[0], r[1], f"{r[2]:.2f}", f"{r[3]:.2f}", f"{r[4]:.1f}x", f"{r[5]:.1e}") for r in rows]))
+    print(common.table(["layer", "layer_lmn precision", "direct s", "layer_lmn s", "speed-up",
+                        "FLOP ratio direct / fast", "|Δ LMN| / LMN"],
+                       [(r[0], r[1], f"{r[2]:.2f}", f"{r[3]:.2f}", f"{r[4]:.1f}x", f"{r[5]:.1f}x", f"{r[6]:.1e}")
+                        for r in rows]))
     t_fast = {(r[0], r[1]): r[3] for r in rows}
 
     rows = bench_bound(*setup(args.n), args.layers, t_fast)
     print("\n(b) layer_lmn against its arithmetic bound: FLOPs / throughput of a plain matmul (goal: within 2x)")
-    print(table(["layer", "precision", "GFLOP", "matmul shape", "matmul GFLOP/s", "bound s", "layer_lmn s",
+    print(common.table(["layer", "precision", "GFLOP", "matmul shape", "matmul GFLOP/s", "bound s", "layer_lmn s",
                  "ratio"],
                 [(r[0], r[1], f"{r[2]:.1f}", r[3], f"{r[4]:.1f}", f"{r[5]:.2f}", f"{r[6]:.2f}", f"{r[7]:.1f}x")
                  for r in rows]))
@@ -302,7 +283,7 @@ def main(argv=None):
     n = 961
     print(f"\n(d) peak memory of LMN from h1 at N = {n} ({n * (n - 1) // 2} pairs); L itself is"
           f" N² float64 = {n * n * 8 / 1e6:.1f} MB")
-    print(table(["measure", "MB"],
+    print(common.table(["measure", "MB"],
                 [("tracemalloc peak, layer_connectivity (the pair loop, L included)", f"{loop / 1e6:.1f}"),
                  ("tracemalloc peak, layer_lmn (+ eq (3): checks of L, eigenvalues)", f"{whole / 1e6:.1f}"),
                  ("growth of the process's peak RSS over layer_lmn (getrusage)", f"{rss / 1e6:.1f}")]))

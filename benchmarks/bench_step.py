@@ -9,12 +9,8 @@ so the benchmark needs nothing but torch. The first losses of both must agree.
 Run from the repository root:  python benchmarks/bench_step.py [--quick] [--threads 1]
 """
 import argparse
-import os
-import sys
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import common
 
 
 def parse_args(argv=None):
@@ -30,19 +26,6 @@ def parse_args(argv=None):
     return args
 
 
-def set_threads(threads):
-    """BLAS reads these when NumPy is imported, so this must run first."""
-    if threads > 0:
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = str(threads)
-
-
-def clock(threads):
-    """Process CPU time when single-threaded: on a shared machine it leaves out the time other
-    processes hold the core. With several threads it would add them up, so wall time then."""
-    return time.process_time if threads == 1 else time.perf_counter
-
-
 def setup():
     import numpy as np
     import lmn_edu
@@ -54,13 +37,13 @@ def setup():
 
 
 def numpy_stepper(dtype):
-    """(step, first loss): the package's NumPy backend, one AdamW step per call."""
+    """(step, backend): the package's NumPy backend, one AdamW step per call."""
     import lmn_edu
     from lmn_edu.backends.numpy_backend import NumpyBackend
     task, train_idx, test_idx, params = setup()
     backend = NumpyBackend(dtype=dtype)
     backend.setup(params, task, train_idx, test_idx, lmn_edu.AdamW(lr=1e-3, weight_decay=0.2))
-    return backend.step
+    return backend.step, backend
 
 
 def torch_stepper(dtype, threads):
@@ -89,41 +72,32 @@ def torch_stepper(dtype, threads):
 
 
 def time_steps(step, n_steps, repeats, now):
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = now()
-        for _ in range(n_steps):
-            step()
-        best = min(best, (now() - t0) / n_steps)
-    return best
+    """Seconds per step: the best of ``repeats`` runs of ``n_steps`` steps."""
+    t, _ = common.best_of(lambda: [step() for _ in range(n_steps)], repeats, now)
+    return t / n_steps
 
 
 def main(argv=None):
     args = parse_args(argv)
-    set_threads(args.threads)
-    sys.path.insert(0, str(ROOT))
-    import platform
-    import numpy as np
+    common.set_threads(args.threads)
     import torch
-    now = clock(args.threads)
-    threads = args.threads if args.threads > 0 else "default"
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; NumPy {np.__version__},"
-          f" torch {torch.__version__}; threads: {threads};"
-          f" clock: {'process CPU time' if now is time.process_time else 'wall'}")
+    now = common.clock(args.threads)
+    print(common.machine_line(args.threads, now, f", torch {torch.__version__}"))
     print(f"one full-batch AdamW step, addition mod 31 (768 training pairs), best of {args.repeats}"
           f" x {args.steps} steps\n")
     rows = []
     for dtype in ("float64", "float32"):
-        np_step, torch_step = numpy_stepper(dtype), torch_stepper(dtype, args.threads)
+        (np_step, backend), torch_step = numpy_stepper(dtype), torch_stepper(dtype, args.threads)
         first_np, first_torch = np_step(), torch_step()          # also warms both up
         t_np = time_steps(np_step, args.steps, args.repeats, now)
         t_torch = time_steps(torch_step, args.steps, args.repeats, now)
-        rows.append((dtype, t_np * 1e3, t_torch * 1e3, t_np / t_torch, abs(first_np - first_torch)))
+        held = sorted({str(v.dtype) for v in backend.params().values()})   # what the steps really ran in
+        rows.append((dtype, t_np * 1e3, t_torch * 1e3, t_np / t_torch, abs(first_np - first_torch), held))
     print("(c) NumPy + autograd step against torch on the CPU (goal: within 2x)")
-    print("| dtype | NumPy+autograd ms | torch ms | ratio | first loss |Δ| |")
-    print("|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r[0]} | {r[1]:.2f} | {r[2]:.2f} | {r[3]:.2f}x | {r[4]:.1e} |")
+    print(common.table(["dtype asked", "NumPy+autograd ms", "torch ms", "ratio", "first loss |Δ|",
+                        "NumPy params after the steps"],
+                       [(r[0], f"{r[1]:.2f}", f"{r[2]:.2f}", f"{r[3]:.2f}x", f"{r[4]:.1e}", ", ".join(r[5]))
+                        for r in rows]))
 
 
 if __name__ == "__main__":

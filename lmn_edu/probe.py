@@ -195,8 +195,9 @@ def _connectivity(V, steps, n_lambda, dtype=np.float64):
     n, d = V.shape
     if not steps:                                            # affine tail: every line stays a line
         return np.ones((n, n))
-    V = V.astype(dtype)                                      # a copy: steps may write in place
-    y_end = np.asarray(_run(steps, V.copy(), _Scratch()), dtype=np.float64)   # (N, d_out): λ = 0 and 1, once per point
+    V = V.astype(dtype)                                      # (N, d) in the tail's dtype
+    y_end = _run(steps, V.copy(), _Scratch())                # on a copy, as steps write in place
+    y_end = np.asarray(y_end, dtype=np.float64)              # (N, d_out): λ = 0 and 1, once per point
     inner = lam[1:-1]                                        # (m,), m = n_lambda - 2
     m, d_out = len(inner), y_end.shape[1]
     mix = np.stack([np.ones(m), inner], axis=1).astype(dtype)   # (m, 2): eq (1) is 1 · x_i + λ · (x_j − x_i)
