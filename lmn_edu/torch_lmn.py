@@ -58,6 +58,7 @@ def connectivity(tail, V, n_lambda=21, max_floats=None):
         y_end = tail(V)                                      # (N, d_out): λ = 0 and λ = 1, once per point
         if y_end.ndim != 2 or y_end.shape[0] != n:
             raise LMNInputError(f"the map must send (M, d_in) to (M, d_out); it returned shape {tuple(y_end.shape)}")
+        d_out = y_end.shape[1]
         rtol = flat_rtol(np.float64 if y_end.dtype == torch.float64 else np.float32)
         lam_dev = torch.as_tensor(lam, dtype=torch.float64, device=V.device)
         inner = lam[1:-1]                                     # (m,), m = n_lambda - 2
@@ -66,14 +67,16 @@ def connectivity(tail, V, n_lambda=21, max_floats=None):
         mix = torch.as_tensor(np.stack([1.0 - inner, inner], axis=1), dtype=V.dtype, device=V.device)  # (m, 2)
         max_floats = chunk_floats(V.device) if max_floats is None else max_floats
         values = []
-        for i, j in pair_chunks(n, n_lambda * max(d, y_end.shape[1]), max_floats):
+        for i, j in pair_chunks(n, n_lambda * max(d, d_out), max_floats):
             i_t = torch.as_tensor(i, device=V.device)
             j_t = torch.as_tensor(j, device=V.device)
             p = len(i)
             ends = torch.stack([V[i_t], V[j_t]])                                       # (2, P, d)
-            line = (mix @ ends.reshape(2, p * d)).reshape(m * p, d)                   # (m * P, d), eq (1)
-            y_in = tail(line).reshape(m, p, -1)                                       # (m, P, d_out)
-            y = torch.cat([y_end[i_t][None], y_in, y_end[j_t][None]])                # (n_lambda, P, d_out)
+            y = [y_end[i_t][None], y_end[j_t][None]]                                  # λ = 0 and 1: (1, P, d_out) each
+            if m:                                                                     # n_lambda = 2 has no interior
+                line = (mix @ ends.reshape(2, p * d)).reshape(m * p, d)               # (m * P, d), eq (1)
+                y.insert(1, tail(line).reshape(m, p, d_out))                          # (m, P, d_out)
+            y = torch.cat(y)                                                          # (n_lambda, P, d_out)
             values.append(r_squared(y, lam_dev, rtol).mean(dim=1))                   # (P,), eq (2)
         L = np.eye(n)
         if values:
@@ -84,42 +87,45 @@ def connectivity(tail, V, n_lambda=21, max_floats=None):
     return L
 
 
-def _module_setup(module, X, device, dtype):
-    """X as a tensor on the module's device and in its dtype (or the ones asked for)."""
-    if not isinstance(module, torch.nn.Module) and not callable(module):
-        raise LMNInputError(f"module must be a torch.nn.Module or a callable, got {type(module).__name__}")
+def _points_on_device(module, X):
+    """X (N, d_in) as a tensor where the module computes: the device and dtype of its first
+    parameter; for a module without parameters (or a plain function), those of X."""
+    if not callable(module):
+        raise LMNInputError(f"module must be a torch.nn.Module or a function of a tensor, got {type(module).__name__}")
     first = next(iter(module.parameters()), None) if isinstance(module, torch.nn.Module) else None
-    if device is None:
-        device = first.device if first is not None else (X.device if torch.is_tensor(X) else "cpu")
-    if dtype is None:
-        dtype = first.dtype if first is not None else (
-            X.dtype if torch.is_tensor(X) and X.is_floating_point() else torch.get_default_dtype())
+    device = X.device if torch.is_tensor(X) else torch.device("cpu")
     if torch.is_tensor(X):
         X = X.detach().cpu().numpy()
-    _check_points(X)
-    return torch.as_tensor(np.asarray(X), dtype=dtype, device=device)
+    X = _check_points(X)
+    if first is not None:
+        device, dtype = first.device, first.dtype
+    elif X.dtype in (np.float32, np.float64):
+        dtype = torch.from_numpy(X[:0]).dtype
+    else:
+        dtype = torch.get_default_dtype()
+    return torch.as_tensor(X, dtype=dtype, device=device)
 
 
-def module_connectivity(module, X, n_lambda=21, device=None, dtype=None):
+def module_connectivity(module, X, n_lambda=21):
     """The connectivity matrix L (N, N) of eq (2) for a torch module on the points X (N, d_in).
 
     ``module`` maps a batch (M, d_in) to (M, d_out): give it the continuous input you want to
     interpolate in (for a network that starts with an embedding, X is the embedded points and
-    the module is the rest). X: a NumPy array or tensor. The module runs on its own device and
-    dtype (or ``device``/``dtype``), under ``torch.no_grad()`` and in eval mode (dropout and
-    batch-norm statistics off, so f is one function); its training mode is restored afterwards.
+    the module is the rest). X: a NumPy array or tensor; it is moved to the module's device and
+    dtype. The module runs under ``torch.no_grad()`` and in eval mode (dropout off, batch-norm
+    running statistics used, so f is one function); its training mode is restored afterwards.
     """
-    V = _module_setup(module, X, device, dtype)
-    was_training = getattr(module, "training", None)
-    if isinstance(module, torch.nn.Module):
-        module.eval()
+    V = _points_on_device(module, X)
+    modes = [(m, m.training) for m in module.modules()] if isinstance(module, torch.nn.Module) else []
+    for m, _ in modes:
+        m.eval()
     try:
         return connectivity(module, V, n_lambda)
     finally:
-        if isinstance(module, torch.nn.Module) and was_training:
-            module.train()
+        for m, training in modes:                             # each submodule back to its own mode
+            m.train(training)
 
 
-def module_lmn(module, X, n_lambda=21, device=None, dtype=None):
+def module_lmn(module, X, n_lambda=21):
     """LMN (eq 3) of a torch module on the points X: 2^S_NL, between 1 and N."""
-    return linear_mapping_number(module_connectivity(module, X, n_lambda, device, dtype))
+    return linear_mapping_number(module_connectivity(module, X, n_lambda))
