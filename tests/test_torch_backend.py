@@ -31,7 +31,7 @@ cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not ava
 @pytest.fixture(autouse=True, scope="module")
 def one_thread():
     # These arrays are small: on a shared CPU, thread pools cost more than they gain (on a busy
-    # 2-core machine we measured a NumPy step 16x and a torch LMN 3x slower with 2 threads).
+    # 2-core machine we measured a NumPy step 16x and a torch LMN several times slower with 2 threads).
     # Results do not depend on it; only the time of this file does.
     before = torch.get_num_threads()
     torch.set_num_threads(1)
