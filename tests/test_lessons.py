@@ -37,13 +37,20 @@ def test_there_are_at_least_ten_lessons():
     assert len(LESSONS) >= 10, [p.name for p in LESSONS]
 
 
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    # One folder for all lessons, as for a student running them in order: lessons 08 and 09
+    # then reuse the training run lesson 07 left there (and so test that reuse).
+    return tmp_path_factory.mktemp("lessons")
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_runs_in_quick_mode(lesson, tmp_path):
-    out = run_lesson(lesson, tmp_path)
+def test_lesson_runs_in_quick_mode(lesson, workdir):
+    out = run_lesson(lesson, workdir)
     if NO_TORCH in out and "✓" not in out:
         return                      # a torch-only lesson on a machine without torch: it said so and stopped
     assert "✓" in out, f"{lesson.name} printed no check"
-    figures = tmp_path / "lesson_figures" / lesson.stem
+    figures = workdir / "lesson_figures" / lesson.stem
     assert any(figures.glob("*.png")), f"{lesson.name} wrote no figure to {figures}"
     assert not any(PACKAGE.rglob("*.png")) and not any(PACKAGE.rglob("history.json")), \
         "a lesson wrote into the package"

@@ -1,0 +1,94 @@
+# %% [markdown]
+# # Lesson 11 — XOR's double descent
+#
+# On bitwise XOR of two 5-bit numbers the paper reports something new: after the network
+# generalizes, its LMN does not simply level off. It *rises* for a while, then falls again —
+# a double-descent shape — while the L2 norm shows nothing of the kind.
+#
+# The paper's explanation is about bits. XOR acts on each of the 5 bits separately, and
+# each bit sees one of four pairs (0,0), (0,1), (1,0), (1,1). A network can treat all four
+# separately (5 × 4 = 20 linear pieces) or use the symmetry (0,1) ~ (1,0) and get by with
+# three (5 × 3 = 15). It reports that the two turning points of the LMN are 15 and 20.
+# Here we train XOR, find the turning points of our LMN curve, and compare.
+
+# %%
+import _common
+from _common import check, compare, pick
+
+import numpy as np
+from matplotlib.figure import Figure
+
+import lmn_edu
+from lmn_edu.history import column, phase_steps
+from lmn_edu.plots import shade_phases
+from lmn_edu.reproduce import turning_points
+
+LESSON = "11_xor_double_descent"
+config = lmn_edu.RunConfig(
+    task="xor", steps=pick(800, 20_000), eval_every=pick(10, 50), lmn_every=pick(100, 250),
+    lmn_points=pick("test", "train"),
+    out=str(_common.figure_dir(LESSON) / pick("runs-quick", "runs"))).validated()
+_common.header(
+    "Lesson 11: XOR's double descent",
+    f"{config.steps} steps instead of 20 000 and LMN on the 205 test pairs instead of the 819 training pairs: "
+    "the run ends before generalization, so there are no turning points to find yet",
+    "20 000 steps, LMN every 250 steps on the 819 training pairs; roughly 20–40 minutes on 2 shared cores")
+
+# %%
+task = lmn_edu.make_task("xor")
+bits = (task.inputs[:, :, None] >> np.arange(5)) & 1          # (1024, 2, 5): the bits of a and b
+check(np.array_equal(np.bitwise_xor(bits[:, 0], bits[:, 1]), (task.labels[:, None] >> np.arange(5)) & 1),
+      "XOR acts bit by bit: each of the 5 output bits depends only on the same bit of a and b")
+
+rows, _ = _common.run_history(config)
+memorized, generalized = phase_steps(rows)
+print(f"memorized (train accuracy 1.0) at step {memorized}; generalized (test accuracy 1.0) at step {generalized}")
+check(memorized is not None, "the network memorizes XOR's training pairs")
+
+# %% [markdown]
+# ## The LMN curve and its turning points
+#
+# After memorization we look for the first local minimum of LMN(h1) and the first local
+# maximum after it (`lmn_edu.reproduce.turning_points`, which ignores wiggles smaller than 1).
+
+# %%
+steps, lmn_h1 = map(np.array, column(rows, "lmn_h1"))
+step_l2, l2 = map(np.array, column(rows, "l2"))
+print(f"{'step':>6s} {'LMN h1':>7s} {'L2':>7s} {'test acc':>8s}")
+by_step = {r["step"]: r for r in rows}
+shown = steps if len(steps) <= 16 else steps[np.unique(np.geomspace(1, len(steps), 16).astype(int) - 1)]
+for s in shown:
+    print(f"{s:6d} {by_step[s]['lmn_h1']:7.2f} {by_step[s]['l2']:7.2f} {by_step[s]['test_acc']:8.3f}")
+
+turns = turning_points(steps, lmn_h1, after=memorized)
+for kind, s, v in turns:
+    print(f"turning point: local {kind} of LMN = {v:.2f} at step {s}")
+if len(turns) < 2:
+    print("fewer than two turning points in this run" + (" (quick mode stops early)" if _common.QUICK else ""))
+else:
+    (_, s_min, v_min), (_, s_max, v_max) = turns
+    compare(abs(v_min - 15) <= 2 and abs(v_max - 20) <= 2,
+            f"the turning points are near the paper's 15 and 20 (ours: {v_min:.1f} and {v_max:.1f})")
+    compare(generalized is not None and s_max > generalized, "LMN rises again after generalization")
+    after = step_l2 >= s_min
+    l2_rises = np.any(np.diff(l2[after]) > 1e-3 * l2[after][:-1])
+    compare(not l2_rises, "the L2 norm shows no such rise: it only falls after the LMN minimum")
+peak = int(np.argmax(lmn_h1))
+check(lmn_h1[peak] > lmn_h1[0], f"LMN rises during memorization (step 0: {lmn_h1[0]:.2f}, "
+      f"peak {lmn_h1[peak]:.2f} at step {steps[peak]})")
+
+# %%
+fig = Figure(figsize=(12, 4), layout="constrained")
+ax1, ax2 = fig.subplots(1, 2)
+for ax, (s, v), label in ((ax1, (steps, lmn_h1), "LMN (h1 → logits)"), (ax2, (step_l2, l2), "L2 norm")):
+    shade_phases(ax, rows)
+    ax.plot(np.maximum(s, 1), v, ".-" if ax is ax1 else "-", ms=3)
+    ax.set_xscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel(label)
+for kind, s, v in turns:
+    ax1.annotate(f"{kind} {v:.1f}", (s, v), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
+ax1.legend(fontsize=8)
+fig.suptitle(f"xor, numpy, seed {config.seed}{' (quick)' if _common.QUICK else ''}")
+_common.save(fig, LESSON, "xor_lmn_l2")
+_common.done()
