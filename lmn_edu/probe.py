@@ -25,8 +25,9 @@ that against lmn.connectivity_matrix):
 - r² comes from sums over λ (see _line_r_squared), so the endpoints are added to the sums
   and the full (P, n_lambda, d_out) curve is never assembled.
 
-Memory: L itself (N² float64) and a few scratch arrays of about lmn.CHUNK_FLOATS float64
-each, whatever N is (docs/benchmarks.md gives the measured peak).
+Memory: L itself (N² float64), O(N) for the points' representations, and a few scratch
+arrays of at most lmn.CHUNK_FLOATS float64 each, whatever the number of pairs
+(docs/benchmarks.md gives the bound and the measured peak).
 
 Precision: float64 throughout by default. ``precision="float32"`` draws the lines and runs
 the tail (SiLU and the matrix products) in float32, and keeps the endpoints' representations,
