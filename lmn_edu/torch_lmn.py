@@ -3,8 +3,9 @@
 This module imports torch, so it is only imported on use (``import lmn_edu`` does not need torch).
 The algorithm is that of lmn.py and probe.py: pairs i < j in chunks of bounded memory, the
 endpoints λ = 0 and λ = 1 computed once per point, r² with the flat-line rule of
-``lmn.r_squared`` in float64, L assembled on the host in float64 and its eigenvalues taken
-by NumPy (``lmn.linear_mapping_number``).
+``lmn.r_squared`` in float64 (with float64's tolerance also for a float32 tail, as probe.py's
+float32 option), L assembled on the host in float64 and its eigenvalues taken by NumPy
+(``lmn.linear_mapping_number``).
 
 For your own network::
 
@@ -34,9 +35,7 @@ def chunk_floats(device):
 def r_squared(y, lam, rtol):
     """``lmn.r_squared`` on the device, λ-major: y (n_lambda, P, d) -> r² (P, d) in float64.
 
-    ``lam`` is a float64 tensor (n_lambda,); ``rtol`` is the flat-line tolerance of the dtype
-    the curves were computed in (``lmn.flat_rtol``), so that rounding noise in a constant
-    dimension counts as flat, as on the NumPy path.
+    ``lam`` is a float64 tensor (n_lambda,); ``rtol`` the flat-line tolerance (``lmn.flat_rtol``).
     """
     y = y.to(torch.float64)
     lc = lam - lam.mean()                                    # (n_lambda,)
@@ -63,19 +62,24 @@ def connectivity(tail, V, n_lambda=21, max_floats=None):
         if y_end.ndim != 2 or y_end.shape[0] != n:
             raise LMNInputError(f"the map must send (M, d_in) to (M, d_out); it returned shape {tuple(y_end.shape)}")
         d_out = y_end.shape[1]
-        rtol = flat_rtol(np.float64 if y_end.dtype == torch.float64 else np.float32)
+        # float64's flat-line tolerance whatever the tail's dtype, as probe.py's float32 option:
+        # float32's (1.2e-3 of the curve's largest value) would count as straight the curves that
+        # vary by less than 0.1 % of the largest output, and move LMN by up to a few percent.
+        rtol = flat_rtol(np.float64)
         lam_dev = torch.as_tensor(lam, dtype=torch.float64, device=V.device)
         inner = lam[1:-1]                                     # (m,), m = n_lambda - 2
         m = len(inner)
-        # eq (1) as (1 − λ) x_i + λ x_j, λ-major: every line of a chunk is one matrix product.
-        mix = torch.as_tensor(np.stack([1.0 - inner, inner], axis=1), dtype=V.dtype, device=V.device)  # (m, 2)
+        # eq (1) as [1, λ] @ [x_i; x_j − x_i], λ-major: every line of a chunk is one matrix product,
+        # and x_i = x_j gives the point itself exactly, in any precision.
+        mix = torch.as_tensor(np.stack([np.ones(m), inner], axis=1), dtype=V.dtype, device=V.device)  # (m, 2)
         max_floats = chunk_floats(V.device) if max_floats is None else max_floats
         values = []
         for i, j in pair_chunks(n, n_lambda * max(d, d_out), max_floats):
             i_t = torch.as_tensor(i, device=V.device)
             j_t = torch.as_tensor(j, device=V.device)
             p = len(i)
-            ends = torch.stack([V[i_t], V[j_t]])                                       # (2, P, d)
+            vi = V[i_t]
+            ends = torch.stack([vi, V[j_t] - vi])                                      # (2, P, d)
             y = [y_end[i_t][None], y_end[j_t][None]]                                  # λ = 0 and 1: (1, P, d_out) each
             if m:                                                                     # n_lambda = 2 has no interior
                 line = (mix @ ends.reshape(2, p * d)).reshape(m * p, d)               # (m * P, d), eq (1)

@@ -81,6 +81,15 @@ def test_tensor_or_array_and_float32():
     b = module_lmn(m32, torch.as_tensor(X, dtype=torch.float32))
     assert a == pytest.approx(b, rel=1e-6)
     assert 1.0 <= a <= len(X)
+    # float32 tail, float64 r² and flat-line tolerance: rounding only.
+    assert a == pytest.approx(module_lmn(net(dtype=torch.float64), X), rel=1e-4)
+
+
+def test_duplicate_points_are_exactly_linear_in_float32():
+    X = points(n=3)
+    X[1] = X[0]
+    L = module_connectivity(net(dtype=torch.float32), X)
+    assert L[0, 1] == 1.0 and L[0, 2] < 1.0
 
 
 def test_eval_mode_and_training_mode_restored():
