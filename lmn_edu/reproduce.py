@@ -469,6 +469,7 @@ def s4_study(results, split_seeds=SEEDS, init_seeds=SEEDS, dtypes=("float64", "f
                 mem, gen = phase_steps(rows)
                 done.append({"split_seed": a, "init_seed": b, "dtype": dtype, "steps": steps,
                              "mem_step": mem, "gen_step": gen, "final_test_acc": rows[-1]["test_acc"],
+                             "final_test_loss": rows[-1]["test_loss"],
                              "best_test_acc": max(r["test_acc"] for r in rows)})
                 write_atomic(path, json.dumps(done, indent=1) + "\n")
                 log(f"s4 split {a} init {b} {dtype}: train 1.0 at {mem}, test 1.0 at {gen}, "
