@@ -29,7 +29,7 @@ from .adamw import AdamW
 from .backends import get_backend
 from .config import RunConfig
 from .datasets import TASKS
-from .errors import LMNInputError
+from .errors import LMNInputError, check_choice
 from .history import BASE_COLUMNS, column, phase_steps, write_atomic
 from .probe import PROBE_LAYERS
 from .train import lmn_points, setup_run
@@ -801,8 +801,9 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         for task in args.tasks:
-            if task not in TASKS:
-                raise LMNInputError(f"task={task!r} is not allowed; choose from {TASKS}")
+            check_choice("task", task, TASKS)
+        if args.from_dir is not None and not Path(args.from_dir).is_dir():
+            raise LMNInputError(f"--from {args.from_dir!r} is not a folder; give the folder of the run JSONs")
         schedule = str(args.lmn_every) if args.lmn_every is not None else args.lmn_schedule
         parse_schedule(schedule)
         configs = [make_config(t, s, args.steps, args.backend, args.dtype, args.device, args.lmn_layers,

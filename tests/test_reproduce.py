@@ -102,3 +102,11 @@ def test_a_tiny_protocol_run_and_fill(tmp_path):
     assert measured[1]["lmn_h1"] == pytest.approx(expect, rel=1e-9)
     assert rp.is_complete(rp.run_path(results, "s4", 0))
     assert json.loads(rp.run_path(results, "s4", 0).read_text())["rows"][0]["step"] == 0
+
+
+def test_cli_rejects_bad_values(tmp_path, capsys):
+    assert rp.main(["--tasks", "mul", "--no-report"]) == 2
+    assert "task='mul'" in capsys.readouterr().err
+    assert rp.main(["--lmn-schedule", "50:100", "--no-report"]) == 2
+    assert rp.main(["--from", str(tmp_path / "nowhere")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
