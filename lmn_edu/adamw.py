@@ -4,6 +4,7 @@ The semantics are those of ``torch.optim.AdamW`` (no amsgrad, no maximize): weig
 is *decoupled* — it shrinks the parameter directly, it is not added to the gradient —
 and it applies to every parameter, embeddings and biases included.
 """
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +44,7 @@ class AdamW:
             p = p * (1.0 - self.lr * self.weight_decay)      # 2. decoupled decay θ ← θ(1 − ηλ)
             m = b1 * state["m"][k] + (1.0 - b1) * g          # 3. first moment
             v = b2 * state["v"][k] + (1.0 - b2) * g * g      # 4. second moment
-            denom = np.sqrt(v) / np.sqrt(bias2) + self.eps   # 5. √v̂ + ε (torch's order)
+            denom = np.sqrt(v) / math.sqrt(bias2) + self.eps   # 5. √v̂ + ε (torch's order)
             p = p - (self.lr / bias1) * m / denom            # 6. θ ← θ − η m̂ / (√v̂ + ε)
             new_params[k], m_new[k], v_new[k] = p, m, v
         return new_params, {"t": t, "m": m_new, "v": v_new}

@@ -108,7 +108,7 @@ def main(argv=None):
         progress = tqdm
     config = None
     try:
-        for position, config in enumerate(configs):
+        for config in configs:
             history = train(config, progress=progress)
             save_outputs(config, history)
             print(summary(config, history), flush=True)

@@ -81,3 +81,11 @@ def test_first_step_is_lr_times_sign():
 def test_bad_hyperparameters(kw):
     with pytest.raises(lmn_edu.LMNInputError):
         lmn_edu.AdamW(**kw)
+
+
+def test_float32_params_stay_float32():
+    p = {"w": np.ones(3, dtype=np.float32)}
+    opt = lmn_edu.AdamW()
+    q, state = opt.step(p, {"w": np.ones(3, dtype=np.float32)}, opt.init(p))
+    q, _ = opt.step(q, {"w": np.ones(3, dtype=np.float32)}, state)
+    assert q["w"].dtype == np.float32
