@@ -43,7 +43,7 @@ LMN_SCHEDULE = "50"
 TASK_LAYERS = {"add": ("emb", "h1", "h2"), "s4": ("h1",), "xor": ("h1",)}
 SNAPSHOT_STEPS = {"add": (0, 200, 7600)}          # Appendix B's L (add, seed 0)
 
-# What the paper states or shows (arXiv 2310.05918: text, Fig 2, Appendix B). None: not given.
+# What the paper states or shows (arXiv 2310.05918: text, Fig 2, Appendix B), as the table quotes it.
 PAPER = {
     "add": {"mem_step": "≈150–200 (Fig 2; App. B: 200)", "gen_step": "≈7600 (App. B)",
             "lmn_peak": "≈53 (Fig 2)", "lmn_15k": "≈12 (Fig 2)"},
@@ -243,9 +243,11 @@ def fill(results, cache, runs, budget_s=math.inf, log=print):
         if not path.exists():
             continue
         meta, rows = load_run(path)
+        missing = {r["step"] for r in rows if any(r.get(f"lmn_{layer}") is None for layer in layers)}
         steps = [r["step"] for r in rows if cache_path(cache, task, seed, r["step"]).exists()]
         for rank, step in enumerate(refinement_order(steps)):
-            jobs.append((rank * stretch, task, seed, tuple(layers), step))
+            if step in missing:
+                jobs.append((rank * stretch, task, seed, tuple(layers), step))
     jobs.sort(key=lambda j: j[0])
     for _, task, seed, layers, step in jobs:
         if time.perf_counter() - start > budget_s:
