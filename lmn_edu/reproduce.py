@@ -510,13 +510,20 @@ def _verdict(flags):
     return f"{word} ({k}/{len(flags)} seeds)"
 
 
+# A verdict needs enough LMN values: r from fewer points, or turns from a sparser curve, is "no data".
+MIN_R_POINTS = 8
+MIN_TURN_POINTS = 20
+
+
 def _agree(key, s):
+    if key in ("r_lmn", "r_l2") and s["n_r"] < MIN_R_POINTS:
+        return None
     if key == "r_l2":
         if s["r_lmn"] is None or s["r_l2"] is None:
             return None
         return s["r_l2"] <= s["r_lmn"] - 0.05
     if key == "turns":
-        if s["mem_step"] is None or s["n_lmn"] == 0:
+        if s["mem_step"] is None or s["n_lmn"] < MIN_TURN_POINTS:
             return None
         t = {k: v for k, _, v in s["turns"]}
         return "min" in t and "max" in t and abs(t["min"] - 15) <= 2 and abs(t["max"] - 20) <= 2
@@ -574,8 +581,9 @@ def build_report(results, docs="docs", tasks=TASKS, seeds=SEEDS, log=print):
             meta, rows = r
             done = rows[-1]["step"] if rows else 0
             status = "complete" if done == meta.get("steps") else f"**stopped at step {done}**"
+            how = "measured afterwards from cached params, coarse steps first: " if meta.get("lmn_deferred") else ""
             md.append(f"| {t} seed {s} | {status} ({meta.get('steps')} steps) | {meta.get('backend')}, "
-                      f"{meta.get('dtype')}, {meta.get('device')} | {meta.get('eval_every')} | "
+                      f"{meta.get('dtype')}, {meta.get('device')} | {meta.get('eval_every')} | {how}"
                       + "; ".join(f"{layer}: {_cadence(meta, rows, layer)}" for layer in meta.get("lmn_layers", ["h1"]))
                       + " |")
     md.append("")
@@ -620,6 +628,9 @@ def build_report(results, docs="docs", tasks=TASKS, seeds=SEEDS, log=print):
             lambda s: f"{_fmt(s['r_lmn'], 3)} ({s['n_r']})", "r_lmn")
         row(t, "r(L2, test loss) in the generalizing phase", PAPER["r_l2"], lambda s: _fmt(s["r_l2"], 3), "r_l2")
     md += ["", "Verdict criteria: " + "; ".join(f"{k}: {v[0]}" for k, v in CRITERIA.items())
+           + f". A run with fewer than {MIN_R_POINTS} LMN values in its generalizing phase gets no r "
+           f"verdict, one with fewer than {MIN_TURN_POINTS} LMN values no turning-point verdict. "
+           "The seed count in a verdict is of the seeds with enough data"
            + ". The paper states numbers for addition only (and XOR's turning points); for S4 it shows "
            "curves, so there the table gives ours without a verdict.", ""]
     for word, title in (("agrees", "Where we agree"), ("partly", "Where we partly agree"),
