@@ -32,7 +32,7 @@ def test_help():
     assert r.returncode == 0
     for option in ["--task", "--backend", "--steps", "--seed", "--train-frac", "--lr", "--weight-decay",
                    "--eval-every", "--lmn-every", "--lmn-layers", "--lmn-points", "--lmn-output",
-                   "--n-lambda", "--out", "--device", "--dtype"]:
+                   "--n-lambda", "--out", "--device", "--dtype", "--threads"]:
         assert option in r.stdout
 
 
@@ -52,6 +52,7 @@ def test_help():
     (["--dtype", "float16"], ["'float16'", "'float64'"]),
     (["--device", "cuda"], ["cuda"]),
     (["--bogus"], ["--bogus"]),
+    (["--threads", "-2"], ["threads", "at least 0"]),
 ])
 def test_bad_values_are_one_line_errors(args, words, tmp_path):
     assert_one_line_error(cli(*args, "--out", str(tmp_path), tmp_path=tmp_path), *words)
