@@ -101,6 +101,10 @@ for layer in ("emb", "h1"):
           f"falls by {relative_fall(layer):.1%} from its peak in the generalizing phase (steps {memorized}–{end})")
 compare(relative_fall("emb") < 0.5 * relative_fall("h1"),
         "the embedding's LMN falls much less than the first hidden layer's in the generalizing phase")
+s_emb, v_emb = curves["emb"]
+after = v_emb[s_emb >= memorized]
+compare(np.ptp(after) < 0.2 * after[0], f"the embedding's LMN plateaus after memorization (it moves from "
+        f"{after[0]:.2f} to between {after.min():.2f} and {after.max():.2f}; 'plateaus': within 20%)")
 
 # %% [markdown]
 # ## To the probabilities instead of the logits
