@@ -28,7 +28,7 @@ import lmn_edu
 LESSON = "05_from_L_to_LMN"
 N_NET = pick(150, 768)
 _common.header("Lesson 05: from L to LMN", f"the network example uses {N_NET} points instead of 768",
-               f"the network example uses all {N_NET} training points; about 1–2 minutes")
+               f"the network example uses all {N_NET} training points; about half a minute of CPU time")
 
 
 def blocks(*sizes):

@@ -33,7 +33,7 @@ WIDTHS = pick((4, 8, 16), (4, 8, 16, 32, 64))
 LO, HI = -3.0, 3.0
 _common.header("Lesson 06: LMN of ReLU networks and their exact linear regions",
                f"{N_POINTS} points instead of 400, widths {WIDTHS} instead of up to 64",
-               f"{N_POINTS} points, widths {WIDTHS}; a few minutes")
+               f"{N_POINTS} points, widths {WIDTHS}; about 2 minutes of CPU time")
 
 ACTIVATIONS = {
     "relu": lambda z: np.maximum(z, 0.0),

@@ -34,7 +34,7 @@ _common.header(
     f"{config.steps} steps instead of 20 000, LMN every {config.lmn_every} steps on the 193 test pairs "
     "instead of every 500 on the 768 training pairs: the run stops early in the generalizing phase",
     "the paper's run: 20 000 full-batch AdamW steps, LMN of emb, h1, h2 every 500 steps on the 768 "
-    "training pairs; roughly 30–60 minutes on 2 shared cores (lessons 08 and 09 then reuse it)")
+    "training pairs; about 10 minutes of CPU time, 25 on a busy 2-core machine (lessons 08 and 09 then reuse it)")
 for key in ("task", "steps", "lr", "weight_decay", "train_frac", "seed", "lmn_every", "lmn_points", "lmn_layers", "dtype"):
     print(f"  {key:12s} {getattr(config, key)}")
 

@@ -28,7 +28,7 @@ config = _common.add_run_config().validated()
 _common.header("Lesson 08: compression, LMN and L2 against the test loss",
                f"the {config.steps}-step quick run of lesson 07 (LMN on the 193 test pairs): it ends early in "
                "the generalizing phase, so the relations below are measured on a short stretch",
-               "the full run of lesson 07 (reused if lesson 07 left it here; else about 30–60 minutes)")
+               "the full run of lesson 07 (reused if lesson 07 left it here; else it trains it: about 10 minutes of CPU time)")
 
 # %% [markdown]
 # ## 1. Size is not complexity

@@ -41,8 +41,8 @@ config = _common.add_run_config().validated()
 _common.header("Lesson 09: which layer?",
                f"identity checked on {N_ID} points instead of 150; Fig 3 from the {config.steps}-step quick run "
                "(LMN on the 193 test pairs)",
-               "Fig 3 from the full run of lesson 07 (reused if lesson 07 left it here; else about 30–60 "
-               "minutes); a few minutes more for the rest")
+               "Fig 3 from the full run of lesson 07 (reused if lesson 07 left it here; else about 10 minutes "
+               "of CPU time to train it), then about 1 minute more")
 
 # %% [markdown]
 # ## The identity, checked against the plain definition

@@ -37,7 +37,7 @@ _common.header(
     "Lesson 10: the connectivity matrix across training",
     f"snapshots at steps {KEEP} (600 stands in for 7600: not generalized yet), L on the first {N_POINTS} of the "
     "768 training pairs",
-    f"snapshots at steps {KEEP}, L on all 768 training pairs; about 10–20 minutes on 2 shared cores")
+    f"snapshots at steps {KEEP}, L on all 768 training pairs; about 1–2 minutes of CPU time")
 
 # %%
 task, train_idx, test_idx, params = setup_run(config)   # the same split and init as lessons 07–09

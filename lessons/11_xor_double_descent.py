@@ -34,7 +34,7 @@ _common.header(
     "Lesson 11: XOR's double descent",
     f"{config.steps} steps instead of 20 000 and LMN on the 205 test pairs instead of the 819 training pairs: "
     "the run ends before generalization, so there are no turning points to find yet",
-    "20 000 steps, LMN every 250 steps on the 819 training pairs; roughly 20–40 minutes on 2 shared cores")
+    "20 000 steps, LMN every 250 steps on the 819 training pairs; about 7 minutes of CPU time, 20 on a busy 2-core machine")
 
 # %%
 task = lmn_edu.make_task("xor")

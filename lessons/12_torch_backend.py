@@ -33,7 +33,7 @@ _common.header(
     "Lesson 12: full-size runs with the torch backend",
     "a 300-step comparison of the two backends and 300-step runs of each task, instead of 20 000",
     "the comparison, then 20 000 steps of add, s4 and xor in float64 with LMN every 500 steps on the "
-    "training pairs; about 10 minutes per task on 2 CPU cores, much less on a GPU")
+    "training pairs; about 15 minutes for the three on 2 CPU cores, less on a GPU")
 
 try:
     import torch
