@@ -23,7 +23,6 @@ from _common import check, compare
 
 import numpy as np
 
-import lmn_edu
 from lmn_edu.history import column, phase_steps
 from lmn_edu.plots import fig2
 
