@@ -55,7 +55,8 @@ def train(config, progress=None, position=0):
                   AdamW(lr=config.lr, weight_decay=config.weight_decay))
     points = lmn_points(task, train_idx, test_idx, config.lmn_points)
     lmn_columns = [f"lmn_{layer}" for layer in config.lmn_layers]
-    history = History(config.run_dir, {**config.to_dict(), "device": getattr(backend, "device_name", "cpu")},
+    # config.json: the settings as asked (so it round-trips to RunConfig) and the device they got
+    history = History(config.run_dir, {**config.to_dict(), "device_used": getattr(backend, "device_name", "cpu")},
                       lmn_columns)
     bar = None
     if progress is not None:

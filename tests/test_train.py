@@ -25,6 +25,8 @@ def test_short_run_writes_history_and_config(tmp_path):
     assert rows[-1]["train_loss"] < rows[0]["train_loss"]
     saved = json.loads((run_dir / "config.json").read_text())
     assert saved["task"] == "s4" and saved["lmn_layers"] == ["h1"] and saved["dtype"] == "float64"
+    assert saved.pop("device_used") == "cpu"
+    assert lmn_edu.RunConfig(**{**saved, "lmn_layers": tuple(saved["lmn_layers"])}) == config.validated()
     csv_lines = (run_dir / "history.csv").read_text().splitlines()
     assert csv_lines[0].split(",")[:2] == ["step", "train_loss"] and len(csv_lines) == 6
     assert set(history.final_params) == {"emb", "W1", "b1", "W2", "b2", "W3", "b3"}
