@@ -299,7 +299,7 @@ def value_near(rows, key, step):
     return min(pts)[1:] if pts else None
 
 
-def turning_points(steps, values, after=0, prominence=1.0):
+def turning_points(steps, values, after=0, prominence=0.5):
     """XOR's turning points: after step ``after``, the first local minimum of LMN and the first
     local maximum after it, each with a prominence of at least ``prominence`` (LMN units).
 
@@ -695,7 +695,7 @@ def build_report(results, docs="docs", tasks=TASKS, seeds=SEEDS, log=print):
         md += ["### XOR: LMN and its turning points", "",
                "![XOR turning points](figures/reproduction/xor_turns.png)", "",
                "Turning points: after the memorization step, the first local minimum of LMN with a "
-               "prominence ≥ 1, then the first such local maximum after it (`scipy.signal.find_peaks`). "
+               "prominence ≥ 0.5, then the first such local maximum after it (`scipy.signal.find_peaks`). "
                "Dotted lines: the generalization step of each seed.", ""]
 
     # -- readings and the S4 study
