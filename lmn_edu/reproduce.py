@@ -723,7 +723,7 @@ def build_report(results, docs="docs", tasks=TASKS, seeds=SEEDS, log=print):
             best = min(dist, key=dist.get)
             md += ["Closest to the paper (mean |log(ours / paper)| over the early peak, taken as the "
                    "largest value at steps ≤ 1000 here, against 53 and the value at 15k against 12): "
-                   + "; ".join(f"{n}: {v:.2f}" for n, v in sorted(dist.items(), key=lambda kv: kv[1]))
+                   + "; ".join(f"{n}: {v:.3f}" for n, v in sorted(dist.items(), key=lambda kv: kv[1]))
                    + f". Closest: **{best}**.", ""]
     spath = results / "s4_study.json"
     if spath.exists():
