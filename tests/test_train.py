@@ -114,3 +114,9 @@ def test_write_atomic_never_leaves_half_a_file(tmp_path, monkeypatch):
         write_atomic(target, '{"new": true, "long": "' + "x" * 10_000 + '"}')
     assert json.loads(target.read_text()) == {"old": True}         # the old file, whole
     assert [p.name for p in tmp_path.iterdir()] == ["history.json"]  # no temporary left behind
+
+
+def test_written_files_are_readable_by_all(tmp_path):
+    from lmn_edu.history import write_atomic
+    write_atomic(tmp_path / "x.json", "{}")
+    assert (tmp_path / "x.json").stat().st_mode & 0o044 == 0o044
