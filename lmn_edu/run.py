@@ -87,9 +87,9 @@ def summary(config, history):
     rows = history.rows
     last = rows[-1]
     mem, gen = phase_steps(rows)
-    lmn = ", ".join(f"{k} {last[k]:.2f}" for k in last if k.startswith("lmn_") and last[k] is not None)
+    lmn = ", ".join(f"LMN({k[4:]}) {last[k]:.2f}" for k in last if k.startswith("lmn_") and last[k] is not None)
     return (f"{config.run_dir}: train acc {last['train_acc']:.3f}, test acc {last['test_acc']:.3f}, "
-            f"LMN {lmn}; train acc 1.0 at step {mem}, test acc 1.0 at step {gen}; "
+            f"{lmn}; train acc 1.0 at step {mem}, test acc 1.0 at step {gen}; "
             f"{last['time_s']:.0f} s")
 
 
