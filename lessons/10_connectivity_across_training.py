@@ -26,8 +26,7 @@ from matplotlib.figure import Figure
 from scipy.cluster.vq import kmeans2
 
 import lmn_edu
-from lmn_edu.backends import get_backend
-from lmn_edu.train import setup_run
+from lmn_edu.train import start_backend
 
 LESSON = "10_connectivity_across_training"
 KEEP = pick((0, 200, 600), (0, 200, 7600))
@@ -40,9 +39,7 @@ _common.header(
     f"snapshots at steps {KEEP}, L on all 768 training pairs; about 1–2 minutes of CPU time")
 
 # %%
-task, train_idx, test_idx, params = setup_run(config)   # the same split and init as lessons 07–09
-backend = get_backend("numpy", config.dtype)
-backend.setup(params, task, train_idx, test_idx, lmn_edu.AdamW(lr=config.lr, weight_decay=config.weight_decay))
+backend, task, train_idx, test_idx = start_backend(config)   # the same split and init as lessons 07–09
 snapshots, evals = {}, {}
 for step in range(max(KEEP) + 1):
     if step in KEEP:

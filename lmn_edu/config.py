@@ -1,5 +1,5 @@
 """The configuration of one training run, as a typed dataclass with validation."""
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .datasets import TASKS

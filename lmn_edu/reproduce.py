@@ -32,7 +32,7 @@ from .datasets import TASKS
 from .errors import LMNInputError, check_choice
 from .history import BASE_COLUMNS, column, phase_steps, write_atomic
 from .probe import PROBE_LAYERS
-from .train import lmn_points, setup_run
+from .train import lmn_points, setup_run, start_backend
 
 SEEDS = (0, 1, 2)
 STEPS = 20_000
@@ -170,9 +170,7 @@ def run_one(config, results, schedule=LMN_SCHEDULE, eval_every=EVAL_EVERY, defer
 
     ``snapshots``: a folder for the params at ``snapshot_steps`` (Appendix B's L is rebuilt from them).
     """
-    task, train_idx, test_idx, params = setup_run(config)
-    backend = get_backend(config.backend, config.dtype, config.device)
-    backend.setup(params, task, train_idx, test_idx, AdamW(lr=config.lr, weight_decay=config.weight_decay))
+    backend, task, train_idx, test_idx = start_backend(config)
     points = lmn_points(task, train_idx, test_idx, config.lmn_points)
     lmn_at = set(schedule_steps(schedule, config.steps))
     snap_at = {s for s in snapshot_steps if 0 <= s <= config.steps}
@@ -213,9 +211,7 @@ def run_one(config, results, schedule=LMN_SCHEDULE, eval_every=EVAL_EVERY, defer
 
 def lmn_of_params(config, params, layers, points=None, output=None):
     """LMN of ``layers`` for saved params, with the run's backend and dtype: dict layer -> LMN."""
-    task, train_idx, test_idx, _ = setup_run(config)
-    backend = get_backend(config.backend, config.dtype, config.device)
-    backend.setup(params, task, train_idx, test_idx, AdamW(lr=config.lr, weight_decay=config.weight_decay))
+    backend, task, train_idx, test_idx = start_backend(config, params)
     pts = lmn_points(task, train_idx, test_idx, points or config.lmn_points)
     return backend.lmn(pts, tuple(layers), output or config.lmn_output, config.n_lambda)
 

@@ -29,6 +29,19 @@ def setup_run(config):
     return task, train_idx, test_idx, params
 
 
+def start_backend(config, params=None):
+    """The config's backend, set up for full-batch AdamW on its task and split.
+
+    Returns (backend, task, train_idx, test_idx). ``params``: start from these instead of
+    the seeded init (the split is the seed's either way).
+    """
+    task, train_idx, test_idx, init = setup_run(config)
+    backend = get_backend(config.backend, config.dtype, config.device)
+    backend.setup(init if params is None else params, task, train_idx, test_idx,
+                  AdamW(lr=config.lr, weight_decay=config.weight_decay))
+    return backend, task, train_idx, test_idx
+
+
 def lmn_points(task, train_idx, test_idx, which):
     """The token pairs L is built on: ``train`` (default), ``test`` or ``all``."""
     idx = {"train": train_idx, "test": test_idx, "all": np.arange(len(task))}[which]
@@ -43,16 +56,21 @@ def is_lmn_step(config, step):
     return step % config.lmn_every == 0 or step == config.steps
 
 
-def train(config, progress=None, position=0):
+def _postfix(row, last_lmn):
+    """What the progress bar shows: losses and accuracies (train/test) and the last LMN."""
+    post = {"loss": f"{row['train_loss']:.3g}/{row['test_loss']:.3g}",
+            "acc": f"{row['train_acc']:.2f}/{row['test_acc']:.2f}"}
+    post.update({k: f"{v:.1f}" for k, v in last_lmn.items()})
+    return post
+
+
+def train(config, progress=None):
     """Train one run; returns its History. ``progress``: None (no bar) or a tqdm class.
 
     Raises TrainingDiverged when the loss is not finite (after saving what was measured).
     """
     config = config.validated()
-    task, train_idx, test_idx, params = setup_run(config)
-    backend = get_backend(config.backend, config.dtype, config.device)
-    backend.setup(params, task, train_idx, test_idx,
-                  AdamW(lr=config.lr, weight_decay=config.weight_decay))
+    backend, task, train_idx, test_idx = start_backend(config)
     points = lmn_points(task, train_idx, test_idx, config.lmn_points)
     lmn_columns = [f"lmn_{layer}" for layer in config.lmn_layers]
     # config.json: the settings as asked (so it round-trips to RunConfig) and the device they got
@@ -60,7 +78,7 @@ def train(config, progress=None, position=0):
                       lmn_columns)
     bar = None
     if progress is not None:
-        bar = progress(total=config.steps, position=position, leave=True, dynamic_ncols=True,
+        bar = progress(total=config.steps, leave=True, dynamic_ncols=True,
                        desc=f"{config.task} {config.backend} s{config.seed}")
     start = time.perf_counter()
     last_lmn = {}
@@ -76,10 +94,7 @@ def train(config, progress=None, position=0):
                     row["time_s"] = time.perf_counter() - start
                     history.append(row)
                     if bar is not None:
-                        post = {"loss": f"{row['train_loss']:.3g}/{row['test_loss']:.3g}",
-                                "acc": f"{row['train_acc']:.2f}/{row['test_acc']:.2f}"}
-                        post.update({k: f"{v:.1f}" for k, v in last_lmn.items()})
-                        bar.set_postfix(post, refresh=False)
+                        bar.set_postfix(_postfix(row, last_lmn), refresh=False)
                     if not math.isfinite(row["train_loss"]):
                         raise TrainingDiverged(f"the train loss is {row['train_loss']} at step {step}")
                 if step == config.steps:
