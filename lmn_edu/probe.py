@@ -77,12 +77,23 @@ def _as_float64(params):
     return {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
 
 
+def split_tail(layer, output="logits"):
+    """Stage names after ``layer``: (the affine prefix, the rest from the first nonlinearity on).
+
+    The prefix is applied to the N points once; lines are drawn after it (fact 1 above). Both
+    backends split the tail here, from the kinds that mlp.stages declares.
+    """
+    st = _tail_stages({}, layer, output)                     # names and kinds only: no params needed
+    k = next((n for n, (_, kind, _) in enumerate(st) if kind == "nonlinear"), len(st))
+    return [name for name, _, _ in st[:k]], [name for name, _, _ in st[k:]]
+
+
 def _split_tail(params, layer, output):
     """(prefix, rest): the affine stages right after ``layer`` as one function, and the
     stages (name, kind, fn) of the tail from the first nonlinearity on."""
+    prefix, _ = split_tail(layer, output)
     st = _tail_stages(params, layer, output)
-    k = next((n for n, (_, kind, _) in enumerate(st) if kind == "nonlinear"), len(st))
-    return _compose([fn for _, _, fn in st[:k]]), st[k:]
+    return _compose([fn for _, _, fn in st[:len(prefix)]]), st[len(prefix):]
 
 
 # --- the pair loop's steps -------------------------------------------------------------

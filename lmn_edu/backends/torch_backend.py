@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from ..errors import LMNInputError, check_choice
 from ..lmn import linear_mapping_number
 from ..mlp import OUTPUTS, stages
-from ..probe import PROBE_LAYERS
+from ..probe import PROBE_LAYERS, split_tail
 from ..torch_lmn import connectivity
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -130,14 +130,10 @@ class TorchBackend:
         return reps
 
     def _connectivity(self, p, reps, layer, output, n_lambda):
-        check_choice("layer", layer, PROBE_LAYERS)
-        kinds = stage_kinds(output)
-        tail = kinds[[name for name, _ in kinds].index(layer) + 1:] if layer != "emb" else kinds
         # Affine prefix (probe.py): apply the affine stages right after ``layer`` to the N points
         # once, and draw the lines just before the first nonlinearity.
-        k = next((n for n, (_, kind) in enumerate(tail) if kind == "nonlinear"), len(tail))
-        V = _compose(p, [name for name, _ in tail[:k]])(reps[layer])             # (N, d)
-        rest = [name for name, _ in tail[k:]]
+        prefix, rest = split_tail(layer, output)
+        V = _compose(p, prefix)(reps[layer])                 # (N, d)
         if not rest:                                         # affine tail: every line stays a line
             return np.ones((len(V), len(V)))
         return connectivity(_compose(p, rest), V, n_lambda)
