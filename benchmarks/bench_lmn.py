@@ -91,11 +91,11 @@ def chunk_plan(params, inputs, layer, dtype="float64"):
     """What the fast path computes for one layer: V, its steps, the chunk size and shapes."""
     import numpy as np
     import lmn_edu
-    from lmn_edu import probe
-    p64 = probe._as_float64(params)
-    prefix, rest = probe._split_tail(p64, layer, "logits")
+    from lmn_edu import mlp_lmn
+    p64 = mlp_lmn._as_float64(params)
+    prefix, rest = mlp_lmn._split_tail(p64, layer, "logits")
     V = np.asarray(prefix(lmn_edu.representations(p64, inputs)[layer]), dtype=dtype)
-    steps = [probe._step({k: v.astype(dtype) for k, v in p64.items()}, *stage) for stage in rest]
+    steps = [mlp_lmn._step({k: v.astype(dtype) for k, v in p64.items()}, *stage) for stage in rest]
     m = len(lmn_edu.lambdas()) - 2
     d, d_out = V.shape[1], params["W3"].shape[1]
     per_pair = max(m, 2) * max(d, d_out)
@@ -111,11 +111,11 @@ def line_flops(stages, params, n_pairs, points, d):
     (affine: 2·d_in·d_out + d_out; SiLU: 4 passes; softmax: 4), and the r² sums (8 passes over
     the output). Endpoint outputs computed once per point and the eigenvalues are left out.
     """
-    from lmn_edu import probe
+    from lmn_edu import mlp_lmn
     per_point, width = 4 * d, d
     for name, kind, fn in stages:
         if kind == "affine":
-            W = params[probe._AFFINE_PARAMS[name][0]]
+            W = params[mlp_lmn._AFFINE_PARAMS[name][0]]
             per_point += 2 * W.shape[0] * W.shape[1] + W.shape[1]
             width = W.shape[1]
         else:
@@ -130,10 +130,10 @@ def flop_ratio(params, layer, n_lambda=21):
     fast: the n_lambda − 2 interior points through the tail after the affine prefix."""
     import numpy as np
     import lmn_edu
-    from lmn_edu import probe
+    from lmn_edu import mlp_lmn
     width = {k: v.shape[1] for k, v in lmn_edu.representations(params, np.zeros((1, 2), int)).items()}
-    stages = probe._tail_stages(params, layer, "logits")
-    _, rest = probe._split_tail(params, layer, "logits")
+    stages = mlp_lmn._tail_stages(params, layer, "logits")
+    _, rest = mlp_lmn._split_tail(params, layer, "logits")
     start = stages[len(stages) - len(rest) - 1][0] if len(rest) < len(stages) else layer   # where lines are drawn
     direct = line_flops(stages, params, 1, n_lambda, width[layer])
     return direct / line_flops(rest, params, 1, n_lambda - 2, width[start])
@@ -151,8 +151,8 @@ def matmul_gflops(rows, k, n_out, dtype="float64", repeats=20):
 
 def main_shape(params, rest):
     """The tail's largest matmul: (d_in, d_out) of its affine stage with the most FLOPs."""
-    from lmn_edu import probe
-    shapes = [params[probe._AFFINE_PARAMS[name][0]].shape for name, kind, _ in rest if kind == "affine"]
+    from lmn_edu import mlp_lmn
+    shapes = [params[mlp_lmn._AFFINE_PARAMS[name][0]].shape for name, kind, _ in rest if kind == "affine"]
     return max(shapes, key=lambda s: s[0] * s[1])
 
 
@@ -180,14 +180,14 @@ def breakdown(params, inputs, layer, repeats=20):
     """
     import numpy as np
     import lmn_edu
-    from lmn_edu import probe
+    from lmn_edu import mlp_lmn
     p64, V, rest, steps, m, P = chunk_plan(params, inputs, layer)
     n, d = V.shape
     n_chunks = (n * (n - 1) // 2) / P
     lam = lmn_edu.lambdas()
     i, j = next(lmn_edu.lmn.pair_chunks(n, 1, max_floats=P))
-    scratch = probe._Scratch()
-    y_end = probe._run(steps, V.copy(), probe._Scratch())
+    scratch = mlp_lmn._Scratch()
+    y_end = mlp_lmn._run(steps, V.copy(), mlp_lmn._Scratch())
     mix = np.stack([np.ones(m), lam[1:-1]], axis=1)
 
     def timed(fn, x_in):
@@ -210,7 +210,7 @@ def breakdown(params, inputs, layer, repeats=20):
         out[label] = timed(lambda buf, step=step: step(buf, scratch), x)
         x = step(x.copy(), scratch).copy()
     y_in = x.reshape(m, P, -1)
-    out["r² from sums"] = timed(lambda buf: probe._line_r_squared(y_end[i], buf, y_end[j], lam), y_in)
+    out["r² from sums"] = timed(lambda buf: mlp_lmn._line_r_squared(y_end[i], buf, y_end[j], lam), y_in)
     return out
 
 

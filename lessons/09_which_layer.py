@@ -60,7 +60,7 @@ inputs = task.inputs[train_idx[:N_ID]]
 for label, params in (("initial", init_params), ("trained", final_params)):
     reps = lmn_edu.representations(params, inputs)
     L = {layer: lmn_edu.connectivity_matrix(lmn_edu.tail_function(params, layer), reps[layer])
-         for layer in lmn_edu.PROBE_LAYERS}                                        # each (N_ID, N_ID)
+         for layer in lmn_edu.LMN_LAYERS}                                        # each (N_ID, N_ID)
     lmns = {layer: lmn_edu.linear_mapping_number(m) for layer, m in L.items()}
     print(f"{label} params, {N_ID} points: " + ", ".join(f"LMN({k}) = {v:.3f}" for k, v in lmns.items()))
     check(np.allclose(L["emb"], L["z1"], rtol=0, atol=1e-9), f"{label}: L(emb) = L(z1)")

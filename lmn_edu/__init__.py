@@ -6,13 +6,13 @@ from .datasets import TASKS, Task, make_task, split
 from .errors import LMNInputError
 from .lmn import connectivity_matrix, lambdas, linear_mapping_number, lmn_of, nonlinear_entropy, r_squared, spectrum
 from .mlp import LAYERS, accuracy, cross_entropy, forward, init_params, l2_norm, loss, representations
-from .probe import PROBE_LAYERS, layer_connectivity, layer_lmn, layers_lmn, tail_function
+from .mlp_lmn import LMN_LAYERS, layer_connectivity, layer_lmn, layers_lmn, tail_function
 
 __all__ = [
     "AdamW", "RunConfig", "TASKS", "Task", "make_task", "split", "LMNInputError",
     "connectivity_matrix", "lambdas", "linear_mapping_number", "lmn_of", "nonlinear_entropy",
     "r_squared", "spectrum", "LAYERS", "accuracy", "cross_entropy", "forward", "init_params",
-    "l2_norm", "loss", "representations", "PROBE_LAYERS", "layer_connectivity", "layer_lmn",
+    "l2_norm", "loss", "representations", "LMN_LAYERS", "layer_connectivity", "layer_lmn",
     "layers_lmn", "tail_function",
 ]
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from .datasets import TASKS
 from .errors import LMNInputError, check_choice, check_int
-from .probe import PROBE_LAYERS
+from .mlp_lmn import LMN_LAYERS
 from .mlp import OUTPUTS
 
 BACKENDS = ("numpy", "torch")
@@ -45,9 +45,9 @@ class RunConfig:
         check_choice("dtype", self.dtype, DTYPES)
         layers = (self.lmn_layers,) if isinstance(self.lmn_layers, str) else tuple(self.lmn_layers)
         if not layers:
-            raise LMNInputError(f"lmn_layers is empty; choose from {PROBE_LAYERS}")
+            raise LMNInputError(f"lmn_layers is empty; choose from {LMN_LAYERS}")
         for layer in layers:
-            check_choice("lmn_layers", layer, PROBE_LAYERS)
+            check_choice("lmn_layers", layer, LMN_LAYERS)
         if self.backend == "numpy" and self.device == "cuda":
             raise LMNInputError("device='cuda' needs backend='torch'; the numpy backend runs on the CPU")
         if not (isinstance(self.train_frac, (int, float)) and 0.0 < self.train_frac < 1.0):

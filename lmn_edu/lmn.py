@@ -6,7 +6,7 @@ eq (1)  x⁽ⁱʲ⁾(λ) = x⁽ⁱ⁾ + λ (x⁽ʲ⁾ − x⁽ⁱ⁾),  λ = 0, 
 eq (2)  L_ij = (1/d₂) Σ_k r²(y_k⁽ⁱʲ⁾(λ), λ),  y = f(x(λ)),  L_ii = 1
 eq (3)  p_i = |μ_i| / Σ_j |μ_j|  (μ: eigenvalues of L),  S_NL = −Σ p_i log₂ p_i,  LMN = 2^S_NL
 
-This module is generic: f is any function of a batch of points. ``probe.py`` has the
+This module is generic: f is any function of a batch of points. ``mlp_lmn.py`` has the
 fast path for the layers of our MLP.
 """
 import numpy as np
@@ -62,7 +62,7 @@ def r_squared_from_sums(cov, var_y, var_l, scale, n, rtol):
 
     cov, var_y: (P, d) sums Σ(λ−λ̄)(y−ȳ) and Σ(y−ȳ)² over the n points of each curve;
     var_l = Σ(λ−λ̄)²; scale: (P,) the largest |y| on each curve. Shared by r_squared and
-    the fast path (probe.py), so both apply the same rule.
+    the fast path (mlp_lmn.py), so both apply the same rule.
     """
     flat = var_y <= (rtol * scale[:, None]) ** 2 * n
     with np.errstate(divide="ignore", invalid="ignore"):

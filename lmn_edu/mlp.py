@@ -59,7 +59,7 @@ def stages(params, output="logits"):
     """The network after the embedding, as a list of (name, kind, fn).
 
     ``name`` is the representation the stage produces; ``kind`` is ``"affine"`` or
-    ``"nonlinear"``. LMN code uses the kinds (see probe.py): an affine stage commutes
+    ``"nonlinear"``. LMN code uses the kinds (see mlp_lmn.py): an affine stage commutes
     with interpolation along a line, a nonlinear one does not.
     """
     if output not in OUTPUTS:

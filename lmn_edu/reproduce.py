@@ -31,7 +31,7 @@ from .config import RunConfig
 from .datasets import TASKS
 from .errors import LMNInputError, check_choice
 from .history import BASE_COLUMNS, column, phase_steps, write_atomic
-from .probe import PROBE_LAYERS
+from .mlp_lmn import LMN_LAYERS
 from .train import lmn_points, setup_run, start_backend
 
 SEEDS = (0, 1, 2)
@@ -39,7 +39,7 @@ STEPS = 20_000
 EVAL_EVERY = 10
 LMN_SCHEDULE = "50"
 # Layers measured per task: addition gets every layer (Fig 3); z1 and z2 are not measured because
-# LMN(z1) = LMN(emb) and LMN(z2) = LMN(h1) exactly (affine-prefix identity, probe.py).
+# LMN(z1) = LMN(emb) and LMN(z2) = LMN(h1) exactly (affine-prefix identity, mlp_lmn.py).
 TASK_LAYERS = {"add": ("emb", "h1", "h2"), "s4": ("h1",), "xor": ("h1",)}
 SNAPSHOT_STEPS = {"add": (0, 200, 7600)}          # Appendix B's L (add, seed 0)
 
@@ -372,7 +372,7 @@ def appendix_b(results, task="add", seed=0, steps=None, layer="h1"):
 
     Cached in ``<results>/appendix_b.npz``; returns {step: (L, order, eigenvalues)} for what exists.
     """
-    from .probe import layer_connectivity
+    from .mlp_lmn import layer_connectivity
 
     results = Path(results)
     out_path = results / "appendix_b.npz"
@@ -777,7 +777,7 @@ def build_parser():
     p.add_argument("--lmn-schedule", default=LMN_SCHEDULE,
                    help="LMN cadence EVERY or EVERY:UNTIL,...,EVERY, e.g. '50:1000,250'; --lmn-every overrides")
     p.add_argument("--lmn-layers", nargs="+", default=None, metavar="LAYER",
-                   help=f"layers to measure (default: emb h1 h2 for add, h1 otherwise); of {', '.join(PROBE_LAYERS)}")
+                   help=f"layers to measure (default: emb h1 h2 for add, h1 otherwise); of {', '.join(LMN_LAYERS)}")
     p.add_argument("--lmn-points", default="train", help="points L is built on: train, test, all")
     p.add_argument("--lmn-output", default="logits", help="output LMN is measured to: logits, probs")
     p.add_argument("--backend", default="torch", help="torch (GPU when present) or numpy")

@@ -15,7 +15,7 @@ from .datasets import TASKS
 from .errors import LMNInputError
 from .history import phase_steps, write_atomic
 from .mlp import OUTPUTS
-from .probe import PROBE_LAYERS
+from .mlp_lmn import LMN_LAYERS
 from .train import TrainingDiverged, train
 
 D = RunConfig()
@@ -45,7 +45,7 @@ def build_parser():
     p.add_argument("--eval-every", type=int, default=D.eval_every, help="steps between loss/accuracy/L2 rows")
     p.add_argument("--lmn-every", type=int, default=D.lmn_every, help="steps between LMN measurements")
     p.add_argument("--lmn-layers", nargs="+", default=list(D.lmn_layers), metavar="LAYER",
-                   help=f"layers to measure LMN from (to the output): {', '.join(PROBE_LAYERS)}")
+                   help=f"layers to measure LMN from (to the output): {', '.join(LMN_LAYERS)}")
     p.add_argument("--lmn-points", default=D.lmn_points, help=f"points L is built on: {', '.join(POINTS)}")
     p.add_argument("--lmn-output", default=D.lmn_output, help=f"output LMN is measured to: {', '.join(OUTPUTS)}")
     p.add_argument("--n-lambda", type=int, default=D.n_lambda, help="λ points per line (eq 1)")

@@ -1,9 +1,9 @@
 """LMN with torch: eq (1)–(3) evaluated on the device, for our MLP and for any torch module.
 
 This module imports torch, so it is only imported on use (``import lmn_edu`` does not need torch).
-The algorithm is that of lmn.py and probe.py: pairs i < j in chunks of bounded memory, the
+The algorithm is that of lmn.py and mlp_lmn.py: pairs i < j in chunks of bounded memory, the
 endpoints λ = 0 and λ = 1 computed once per point, r² with the flat-line rule of
-``lmn.r_squared`` in float64 (with float64's tolerance also for a float32 tail, as probe.py's
+``lmn.r_squared`` in float64 (with float64's tolerance also for a float32 tail, as mlp_lmn.py's
 float32 option), L assembled on the host in float64 and its eigenvalues taken by NumPy
 (``lmn.linear_mapping_number``).
 
@@ -62,7 +62,7 @@ def connectivity(tail, V, n_lambda=21, max_floats=None):
         if y_end.ndim != 2 or y_end.shape[0] != n:
             raise LMNInputError(f"the map must send (M, d_in) to (M, d_out); it returned shape {tuple(y_end.shape)}")
         d_out = y_end.shape[1]
-        # float64's flat-line tolerance whatever the tail's dtype, as probe.py's float32 option:
+        # float64's flat-line tolerance whatever the tail's dtype, as mlp_lmn.py's float32 option:
         # float32's (1.2e-3 of the curve's largest value) would count as straight the curves that
         # vary by less than 0.1 % of the largest output, and move LMN by up to a few percent.
         rtol = flat_rtol(np.float64)

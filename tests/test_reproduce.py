@@ -93,7 +93,7 @@ def test_a_tiny_protocol_run_and_fill(tmp_path):
     measured = [r for r in rows if r["lmn_h1"] is not None]
     assert [r["step"] for r in measured] == [0, 60]
     assert all(r["lmn_h2"] == pytest.approx(1.0) for r in measured)   # h2 -> logits is affine
-    # the deferred value equals the NumPy probe on the same params
+    # the deferred value equals the NumPy fast path on the same params
     import lmn_edu
     from lmn_edu.train import lmn_points, setup_run
     task, tr, te, _ = setup_run(rp.config_from_meta(meta))

@@ -21,7 +21,7 @@ from lmn_edu.backends.torch_backend import TorchBackend, forward as torch_forwar
 from lmn_edu.config import RunConfig  # noqa: E402
 from lmn_edu.errors import LMNInputError  # noqa: E402
 from lmn_edu.mlp import forward, loss  # noqa: E402
-from lmn_edu.probe import PROBE_LAYERS, layer_connectivity, layers_lmn  # noqa: E402
+from lmn_edu.mlp_lmn import LMN_LAYERS, layer_connectivity, layers_lmn  # noqa: E402
 from lmn_edu.train import setup_run, train  # noqa: E402
 
 TASKS = ("add", "s4", "xor")
@@ -137,10 +137,10 @@ def test_same_lmn_every_layer(output):
     params, task_, train_idx = trained_params("add", steps=30)
     points = task_.inputs[train_idx[:70]]
     tb = with_params(params, task_, train_idx)
-    expected = layers_lmn(params, points, PROBE_LAYERS, output)
-    got = tb.lmn(points, PROBE_LAYERS, output)
+    expected = layers_lmn(params, points, LMN_LAYERS, output)
+    got = tb.lmn(points, LMN_LAYERS, output)
     assert got.keys() == expected.keys()
-    for layer in PROBE_LAYERS:
+    for layer in LMN_LAYERS:
         assert got[layer] == pytest.approx(expected[layer], rel=1e-9, abs=0), layer
     # Non-trivial numbers were compared: LMN(h1) is well above 1.
     assert expected["h1"] > 2
@@ -167,7 +167,7 @@ def test_lmn_chunking_does_not_change_l():
 
 @pytest.mark.parametrize("task", ["add", "s4"])
 def test_float32_lmn_close_to_float64(task):
-    # Tail in float32, r² sums and the flat-line tolerance in float64 (as probe.py's float32
+    # Tail in float32, r² sums and the flat-line tolerance in float64 (as mlp_lmn.py's float32
     # option): what is left is rounding. (With float32's tolerance, 1.2e-3 of the largest
     # output, LMN moved by about 0.5 % here: curves varying by < 0.1 % counted as straight.)
     params, task_, train_idx = trained_params(task, steps=30)
@@ -297,8 +297,8 @@ def test_cuda_float64_matches_numpy():
         assert b == pytest.approx(a, rel=1e-9)
     assert_params_close(nb.params(), tb.params(), rtol=1e-9, atol=1e-9)
     points = task_.inputs[train_idx[:80]]
-    want, got = nb.lmn(points, PROBE_LAYERS), tb.lmn(points, PROBE_LAYERS)
-    for layer in PROBE_LAYERS:
+    want, got = nb.lmn(points, LMN_LAYERS), tb.lmn(points, LMN_LAYERS)
+    for layer in LMN_LAYERS:
         assert got[layer] == pytest.approx(want[layer], rel=1e-9), layer
 
 

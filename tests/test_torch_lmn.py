@@ -59,7 +59,7 @@ def test_affine_module_has_lmn_one():
 
 def test_equals_our_mlp_fast_path():
     # The tail of our MLP from h1, written as an nn.Module: the generic helper on the h1
-    # representations gives the fast path's L (probe.py, affine prefix and all).
+    # representations gives the fast path's L (mlp_lmn.py, affine prefix and all).
     task = lmn_edu.make_task("s4")
     params = lmn_edu.init_params(np.random.default_rng(0), task.vocab_size, task.n_classes)
     inputs = task.inputs[:45]

@@ -4,7 +4,7 @@ from autograd import value_and_grad
 
 from ..errors import check_choice
 from ..mlp import accuracy, cross_entropy, forward, l2_norm, loss
-from ..probe import layers_lmn
+from ..mlp_lmn import layers_lmn
 
 
 class NumpyBackend:

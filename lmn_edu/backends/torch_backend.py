@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from ..errors import LMNInputError, check_choice
 from ..lmn import linear_mapping_number
 from ..mlp import OUTPUTS, stages
-from ..probe import PROBE_LAYERS, split_tail
+from ..mlp_lmn import LMN_LAYERS, split_tail
 from ..torch_lmn import connectivity
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -130,7 +130,7 @@ class TorchBackend:
         return reps
 
     def _connectivity(self, p, reps, layer, output, n_lambda):
-        # Affine prefix (probe.py): apply the affine stages right after ``layer`` to the N points
+        # Affine prefix (mlp_lmn.py): apply the affine stages right after ``layer`` to the N points
         # once, and draw the lines just before the first nonlinearity.
         prefix, rest = split_tail(layer, output)
         V = _compose(p, prefix)(reps[layer])                 # (N, d)
@@ -148,7 +148,7 @@ class TorchBackend:
     def lmn(self, points, layers=("h1",), output="logits", n_lambda=21):
         """LMN from each layer to ``output`` on the token pairs ``points``: dict layer -> LMN."""
         if isinstance(layers, str) or len(layers) == 0:
-            raise LMNInputError(f"layers={layers!r} must be a non-empty list of {PROBE_LAYERS}")
+            raise LMNInputError(f"layers={layers!r} must be a non-empty list of {LMN_LAYERS}")
         check_choice("output", output, OUTPUTS)
         with torch.no_grad():
             p = {k: v.detach() for k, v in self._params.items()}

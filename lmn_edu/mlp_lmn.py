@@ -42,7 +42,7 @@ from .lmn import flat_rtol, lambdas, linear_mapping_number, pair_chunks, r_squar
 from .mlp import OUTPUTS, representations, silu, softmax, stages
 
 # Layers LMN can be measured from (to the output).
-PROBE_LAYERS = ("emb", "z1", "h1", "z2", "h2")
+LMN_LAYERS = ("emb", "z1", "h1", "z2", "h2")
 
 # The dtypes the tail can run in (see "Precision" above).
 PRECISIONS = ("float64", "float32")
@@ -61,7 +61,7 @@ def _compose(fns):
 
 
 def _tail_stages(params, layer, output):
-    check_choice("layer", layer, PROBE_LAYERS)
+    check_choice("layer", layer, LMN_LAYERS)
     check_choice("output", output, OUTPUTS)
     st = stages(params, output)
     names = ["emb"] + [name for name, _, _ in st]
@@ -255,7 +255,7 @@ def layer_connectivity(params, inputs, layer="h1", output="logits", n_lambda=21,
 def layers_lmn(params, inputs, layers=("h1",), output="logits", n_lambda=21, *, precision="float64"):
     """LMN of several layers at once: dict layer -> LMN (representations computed once)."""
     if isinstance(layers, str) or len(layers) == 0:
-        raise LMNInputError(f"layers={layers!r} must be a non-empty list of {PROBE_LAYERS}")
+        raise LMNInputError(f"layers={layers!r} must be a non-empty list of {LMN_LAYERS}")
     params = _as_float64(params)
     reps = representations(params, inputs)
     return {layer: linear_mapping_number(_layer_connectivity(params, reps, layer, output, n_lambda, precision))

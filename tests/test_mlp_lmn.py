@@ -1,4 +1,5 @@
-"""The fast path's own pieces: pair chunks, r² from sums, the in-place steps, bounded memory."""
+"""The fast path for our MLP's layers (mlp_lmn.py): it equals eq (1)-(2) evaluated directly,
+the affine-prefix identity, and its own pieces (pair chunks, r² from sums, in-place steps, memory)."""
 import tracemalloc
 import warnings
 
@@ -8,16 +9,87 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lmn_edu
-from lmn_edu import probe
+from lmn_edu import mlp_lmn
 from lmn_edu.lmn import pair_chunks, r_squared
 from lmn_edu.mlp import silu, softmax
-from lmn_edu.probe import tail_function
+from lmn_edu.mlp_lmn import tail_function
 
 SETTINGS = settings(max_examples=25, deadline=None)
+LAYER_SETTINGS = settings(max_examples=10, deadline=None)
+
+
+def model(seed, n=14, vocab=9, classes=6, emb=4, hidden=7, scale=1.0):
+    rng = np.random.default_rng(seed)
+    params = lmn_edu.init_params(rng, vocab, classes, emb_dim=emb, hidden=hidden)
+    params = {k: v * scale for k, v in params.items()}
+    inputs = rng.integers(0, vocab, size=(n, 2))
+    return params, inputs
+
+
+@LAYER_SETTINGS
+@given(seed=st.integers(0, 10_000), layer=st.sampled_from(lmn_edu.LMN_LAYERS),
+       output=st.sampled_from(["logits", "probs"]), scale=st.floats(0.5, 3.0))
+def test_fast_path_equals_generic_path(seed, layer, output, scale):
+    params, inputs = model(seed, scale=scale)
+    reps = lmn_edu.representations(params, inputs)
+    generic = lmn_edu.connectivity_matrix(tail_function(params, layer, output), reps[layer])
+    fast = lmn_edu.layer_connectivity(params, inputs, layer, output)
+    np.testing.assert_allclose(fast, generic, atol=1e-9)
+
+
+@LAYER_SETTINGS
+@given(seed=st.integers(0, 10_000), scale=st.floats(0.5, 3.0))
+def test_affine_prefix_identity(seed, scale):
+    params, inputs = model(seed, scale=scale)
+    v = lmn_edu.layers_lmn(params, inputs, lmn_edu.LMN_LAYERS)
+    assert np.isclose(v["emb"], v["z1"], rtol=1e-9)
+    assert np.isclose(v["h1"], v["z2"], rtol=1e-9)
+    assert np.isclose(v["h2"], 1.0, rtol=1e-9)
+    # and from h2 the direct evaluation agrees that nothing bends
+    reps = lmn_edu.representations(params, inputs)
+    L = lmn_edu.connectivity_matrix(tail_function(params, "h2"), reps["h2"])
+    np.testing.assert_allclose(L, 1.0, atol=1e-9)
+
+
+def test_h2_to_probs_is_not_trivial():
+    params, inputs = model(1, scale=3.0)
+    assert lmn_edu.layer_lmn(params, inputs, "h2", output="probs") > 1.01
+
+
+def test_layer_lmn_matches_layers_lmn_and_is_deterministic():
+    params, inputs = model(2)
+    both = lmn_edu.layers_lmn(params, inputs, ("emb", "h1"))
+    assert both["h1"] == lmn_edu.layer_lmn(params, inputs, "h1")
+    assert both["emb"] == lmn_edu.layer_lmn(params, inputs, "emb")
+    assert 1.0 <= both["h1"] <= len(inputs)
+
+
+def test_float32_params_give_float64_lmn():
+    params, inputs = model(3)
+    p32 = {k: v.astype(np.float32) for k, v in params.items()}
+    v64 = lmn_edu.layer_lmn({k: v.astype(np.float64) for k, v in p32.items()}, inputs)
+    assert lmn_edu.layer_lmn(p32, inputs) == v64
+
+
+def test_untrained_network_on_add_is_far_from_one():
+    # at initialisation the paper sees strong but not perfect linear connectivity
+    task = lmn_edu.make_task("add")
+    rng = np.random.default_rng(0)
+    params = lmn_edu.init_params(rng, 31, 31)
+    v = lmn_edu.layer_lmn(params, task.inputs[:120], "h1")
+    assert 1.5 < v < 120
+
+
+@pytest.mark.parametrize("kw, match", [(dict(layer="logits"), "layer"), (dict(layer="h3"), "layer"),
+                                       (dict(output="softmax"), "output"), (dict(n_lambda=1), "n_lambda")])
+def test_bad_arguments(kw, match):
+    params, inputs = model(0)
+    with pytest.raises(lmn_edu.LMNInputError, match=match):
+        lmn_edu.layer_lmn(params, inputs, **kw)
 seeds = st.integers(0, 2 ** 32 - 1)
 
 
-def model(seed, n=12, vocab=9, classes=5, emb=4, hidden=6):
+def small_model(seed, n=12, vocab=9, classes=5, emb=4, hidden=6):
     rng = np.random.default_rng(seed)
     params = lmn_edu.init_params(rng, vocab, classes, emb_dim=emb, hidden=hidden)
     return params, rng.integers(0, vocab, size=(n, 2))
@@ -71,7 +143,7 @@ def test_line_r_squared_equals_r_squared(seed, p, n_lambda, d, offset, spread):
     y, lam = curves(seed, p, n_lambda, d, offset, spread)
     expected = r_squared(y, lam)
     y_in = np.ascontiguousarray(y[:, 1:-1].transpose(1, 0, 2))               # (m, P, d), λ-major
-    got = probe._line_r_squared(y[:, 0].copy(), y_in, y[:, -1].copy(), lam)
+    got = mlp_lmn._line_r_squared(y[:, 0].copy(), y_in, y[:, -1].copy(), lam)
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
     assert got[0, 0] == 1.0 and got[-1, -1] == 1.0                           # the flat-line rule
 
@@ -80,7 +152,7 @@ def test_line_r_squared_keeps_precision_far_from_zero():
     # a short parabola on a large offset: raw Σy² − (Σy)²/n would lose every digit here
     lam = lmn_edu.lambdas()
     y = (1e6 + 1e-3 * (lam - 0.5) ** 2)[None, :, None]        # (1, 21, 1)
-    got = probe._line_r_squared(y[:, 0], np.ascontiguousarray(y[:, 1:-1].transpose(1, 0, 2)), y[:, -1], lam)
+    got = mlp_lmn._line_r_squared(y[:, 0], np.ascontiguousarray(y[:, 1:-1].transpose(1, 0, 2)), y[:, -1], lam)
     assert abs(got[0, 0] - r_squared(y, lam)[0, 0]) < 1e-6
 
 
@@ -90,7 +162,7 @@ def test_silu_step_equals_mlp_silu_without_warnings():
     x = np.concatenate([np.linspace(-40, 40, 801), [-1e4, -750.0, -709.0, 0.0, 709.0, 1e4]])[:, None]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        got = probe._silu_step(x.copy(), probe._Scratch())
+        got = mlp_lmn._silu_step(x.copy(), mlp_lmn._Scratch())
     # mlp.silu's tanh form rounds SiLU(x) to 0 below x ≈ −37; the e^(−x) form keeps the tiny value
     np.testing.assert_allclose(got, silu(x), rtol=1e-13, atol=1e-14)
     assert np.all(np.isfinite(got))
@@ -98,11 +170,11 @@ def test_silu_step_equals_mlp_silu_without_warnings():
 
 def test_softmax_step_equals_mlp_softmax():
     x = np.random.default_rng(0).normal(size=(7, 5)) * 30
-    np.testing.assert_allclose(probe._softmax_step(x.copy(), None), softmax(x), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(mlp_lmn._softmax_step(x.copy(), None), softmax(x), rtol=1e-12, atol=1e-300)
 
 
 def test_scratch_reuses_and_grows():
-    s = probe._Scratch()
+    s = mlp_lmn._Scratch()
     a = s("x", (3, 4))
     b = s("x", (2, 5))
     assert np.shares_memory(a, b)                              # the same memory, reused
@@ -119,7 +191,7 @@ def test_scratch_reuses_and_grows():
 @given(seed=seeds, layer=st.sampled_from(["emb", "h1"]), output=st.sampled_from(["logits", "probs"]),
        n_lambda=st.integers(2, 9))
 def test_fast_equals_generic_for_any_n_lambda(seed, layer, output, n_lambda):
-    params, inputs = model(seed % 1000)
+    params, inputs = small_model(seed % 1000)
     reps = lmn_edu.representations(params, inputs)
     generic = lmn_edu.connectivity_matrix(tail_function(params, layer, output), reps[layer], n_lambda)
     fast = lmn_edu.layer_connectivity(params, inputs, layer, output, n_lambda)
@@ -128,14 +200,14 @@ def test_fast_equals_generic_for_any_n_lambda(seed, layer, output, n_lambda):
 
 @pytest.mark.parametrize("chunk", [1, 7, 300, 10 ** 9])
 def test_chunk_size_does_not_change_L(monkeypatch, chunk):
-    params, inputs = model(4, n=25)
+    params, inputs = small_model(4, n=25)
     L = lmn_edu.layer_connectivity(params, inputs, "emb")
     monkeypatch.setattr(lmn_edu.lmn, "CHUNK_FLOATS", chunk)
     np.testing.assert_allclose(lmn_edu.layer_connectivity(params, inputs, "emb"), L, rtol=0, atol=1e-13)
 
 
 def test_duplicate_inputs_are_linearly_connected():
-    params, inputs = model(5)
+    params, inputs = small_model(5)
     inputs = np.concatenate([inputs, inputs[:2]])             # points 0, 1 appear twice
     L = lmn_edu.layer_connectivity(params, inputs, "h1")
     n = len(inputs)
@@ -146,7 +218,7 @@ def test_fast_connectivity_takes_plain_functions():
     # the public form: any affine prefix and any functions of a batch
     rng = np.random.default_rng(6)
     X, A = rng.normal(size=(15, 3)), rng.normal(size=(3, 4))
-    L = probe.fast_connectivity(X, lambda x: x @ A, [np.tanh, lambda h: h ** 2])
+    L = mlp_lmn.fast_connectivity(X, lambda x: x @ A, [np.tanh, lambda h: h ** 2])
     generic = lmn_edu.connectivity_matrix(lambda x: np.tanh(x @ A) ** 2, X)
     np.testing.assert_allclose(L, generic, rtol=0, atol=1e-9)
 
@@ -154,14 +226,14 @@ def test_fast_connectivity_takes_plain_functions():
 def test_scratch_arrays_stay_within_the_chunk_bound(monkeypatch):
     sizes = []
 
-    class Recording(probe._Scratch):
+    class Recording(mlp_lmn._Scratch):
         def __call__(self, name, shape, dtype=np.float64):
             sizes.append(int(np.prod(shape)))
             return super().__call__(name, shape, dtype)
 
     monkeypatch.setattr(probe, "_Scratch", Recording)
     monkeypatch.setattr(lmn_edu.lmn, "CHUNK_FLOATS", 2000)
-    params, inputs = model(7, n=40)
+    params, inputs = small_model(7, n=40)
     lmn_edu.layer_connectivity(params, inputs, "emb")
     n, width = len(inputs), 6                                  # endpoints: (N, hidden) arrays, once
     loop = [s for s in sizes if s not in (n * width, n * 5)]
@@ -198,14 +270,14 @@ def test_float32_tail_keeps_lmn_close():
 
 
 def test_float32_tail_keeps_duplicates_linearly_connected():
-    params, inputs = model(8)
+    params, inputs = small_model(8)
     inputs = np.concatenate([inputs, inputs[:1]])
     L = lmn_edu.layer_connectivity(params, inputs, "emb", precision="float32")
     assert L.dtype == np.float64 and L[0, len(inputs) - 1] == 1.0
 
 
 def test_float32_tail_to_probs_and_from_h2():
-    params, inputs = model(9)
+    params, inputs = small_model(9)
     for layer, output in [("h1", "probs"), ("h2", "probs"), ("h2", "logits")]:
         L64 = lmn_edu.layer_connectivity(params, inputs, layer, output)
         L32 = lmn_edu.layer_connectivity(params, inputs, layer, output, precision="float32")
@@ -214,6 +286,6 @@ def test_float32_tail_to_probs_and_from_h2():
 
 @pytest.mark.parametrize("bad", ["float16", "double", 32, None])
 def test_bad_precision_is_named(bad):
-    params, inputs = model(0)
+    params, inputs = small_model(0)
     with pytest.raises(lmn_edu.LMNInputError, match="precision"):
         lmn_edu.layer_lmn(params, inputs, precision=bad)
