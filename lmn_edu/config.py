@@ -66,7 +66,7 @@ class RunConfig:
             seed=check_int("seed", self.seed, 0),
             eval_every=check_int("eval_every", self.eval_every, 1),
             lmn_every=check_int("lmn_every", self.lmn_every, 1),
-            n_lambda=check_int("n_lambda", self.n_lambda, 2),
+            n_lambda=check_int("n_lambda", self.n_lambda, 3),
             emb_dim=check_int("emb_dim", self.emb_dim, 1),
             hidden=check_int("hidden", self.hidden, 1),
             lmn_layers=layers,

@@ -48,7 +48,7 @@ def test_help():
     (["--lmn-every", "-3"], ["lmn_every"]),
     (["--train-frac", "1.5"], ["train_frac", "between 0 and 1"]),
     (["--train-frac", "0"], ["train_frac"]),
-    (["--n-lambda", "1"], ["n_lambda", "at least 2"]),
+    (["--n-lambda", "1"], ["n_lambda", "at least 3"]),
     (["--dtype", "float16"], ["'float16'", "'float64'"]),
     (["--device", "cuda"], ["cuda"]),
     (["--bogus"], ["--bogus"]),
