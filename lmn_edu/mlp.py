@@ -60,7 +60,8 @@ def silu(x):
 
 
 def softmax(x):
-    return anp.exp(x - logsumexp(x, axis=-1, keepdims=True))
+    e = anp.exp(x - anp.max(x, axis=-1, keepdims=True))
+    return e / anp.sum(e, axis=-1, keepdims=True)
 
 
 def check_params(params, finite=False):
