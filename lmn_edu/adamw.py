@@ -26,7 +26,9 @@ class AdamW:
         set_(self, "eps", check_real("eps", self.eps, gt=0.0))         # eps <= 0 divides by 0 or climbs
         set_(self, "weight_decay", check_real("weight_decay", self.weight_decay, ge=0.0))
         betas = self.betas
-        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+        pair = (isinstance(betas, (tuple, list)) and len(betas) == 2) or (
+            isinstance(betas, np.ndarray) and betas.shape == (2,))
+        if not pair:
             raise LMNInputError(f"betas={show(betas)} must be a pair (beta1, beta2), each in [0, 1)")
         set_(self, "betas", tuple(check_real(f"betas[{k}]", b, ge=0.0, lt=1.0) for k, b in enumerate(betas)))
 
@@ -68,9 +70,11 @@ class AdamW:
 
 
 def _check_params(params):
-    """params: a dict of floating-point arrays (any names, any shapes)."""
+    """params: a dict of floating-point NumPy arrays (any names, any shapes)."""
     check_mapping("params", params)
     for k, v in params.items():
+        if not isinstance(v, np.ndarray):
+            raise LMNInputError(f"params[{k!r}] must be a NumPy array, got {show(v)}")
         check_array(f"params[{k!r}]", v, kind="float")
 
 

@@ -1,0 +1,280 @@
+"""Misuse of the public API (DESIGN.md §4): malformed arguments raise LMNInputError, whose
+one-line message names the argument, and no other exception escapes (hypothesis).
+
+Two properties per public function:
+- any argument replaced by junk (wrong types, shapes, dtypes, NaN/inf, None, strings, bools,
+  empty arrays): the call returns or raises LMNInputError, nothing else;
+- an argument replaced by a value that is invalid by construction: LMNInputError naming it.
+"""
+import re
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from strategies import small_model
+
+import lmn_edu
+
+MISUSE = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# A valid small case for every function: vocab 5, emb 2, hidden 3, 4 classes, 6 pairs.
+PARAMS, INPUTS, LABELS = small_model(0, n=6, vocab=5, classes=4, emb=2, hidden=3)
+LOGITS = lmn_edu.forward(PARAMS, INPUTS)
+X = np.random.default_rng(1).normal(size=(4, 2))
+L = lmn_edu.connectivity_matrix(np.tanh, X)
+LAM = lmn_edu.lambdas(5)
+Y = np.random.default_rng(2).normal(size=(3, 5, 2))
+TASK = lmn_edu.make_task("s4")
+OPT = lmn_edu.AdamW()
+STATE = OPT.init(PARAMS)
+
+
+def rng():
+    return np.random.default_rng(0)
+
+
+# name -> (function, valid keyword arguments); a callable value is called for a fresh one.
+CALLS = {
+    "make_task": (lmn_edu.make_task, dict(name="add")),
+    "split": (lmn_edu.split, dict(task=TASK, train_frac=0.8, rng=rng)),
+    "init_params": (lmn_edu.init_params, dict(rng=rng, vocab_size=5, n_classes=4, emb_dim=2, hidden=3,
+                                              dtype=np.float64)),
+    "forward": (lmn_edu.forward, dict(params=PARAMS, inputs=INPUTS)),
+    "representations": (lmn_edu.representations, dict(params=PARAMS, inputs=INPUTS)),
+    "connectivity_matrix": (lmn_edu.connectivity_matrix, dict(f=lambda: np.tanh, X=X, n_lambda=5)),
+    "lmn_of": (lmn_edu.lmn_of, dict(f=lambda: np.tanh, X=X, n_lambda=5)),
+    "nonlinear_entropy": (lmn_edu.nonlinear_entropy, dict(L=L)),
+    "linear_mapping_number": (lmn_edu.linear_mapping_number, dict(L=L)),
+    "spectrum": (lmn_edu.spectrum, dict(L=L)),
+    "r_squared": (lmn_edu.r_squared, dict(y=Y, lam=LAM, rtol=None)),
+    "lambdas": (lmn_edu.lambdas, dict(n_lambda=5)),
+    "layer_lmn": (lmn_edu.layer_lmn, dict(params=PARAMS, inputs=INPUTS, layer="h1", output="logits",
+                                          n_lambda=5, precision="float64")),
+    "layers_lmn": (lmn_edu.layers_lmn, dict(params=PARAMS, inputs=INPUTS, layers=("emb", "h1"), output="probs",
+                                            n_lambda=5, precision="float32")),
+    "layer_connectivity": (lmn_edu.layer_connectivity, dict(params=PARAMS, inputs=INPUTS, layer="emb",
+                                                            output="logits", n_lambda=5, precision="float64")),
+    "tail_function": (lmn_edu.tail_function, dict(params=PARAMS, layer="z2", output="probs")),
+    "AdamW": (lmn_edu.AdamW, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.2)),
+    "AdamW.init": (OPT.init, dict(params=PARAMS)),
+    "AdamW.step": (OPT.step, dict(params=PARAMS, grads=PARAMS, state=STATE)),
+    "cross_entropy": (lmn_edu.cross_entropy, dict(logits=LOGITS, labels=LABELS)),
+    "loss": (lmn_edu.loss, dict(params=PARAMS, inputs=INPUTS, labels=LABELS)),
+    "accuracy": (lmn_edu.accuracy, dict(logits=LOGITS, labels=LABELS)),
+    "l2_norm": (lmn_edu.l2_norm, dict(params=PARAMS)),
+}
+
+
+def call(name, /, **changes):
+    fn, kwargs = CALLS[name]
+    kwargs = {k: v() if callable(v) and k in ("rng", "f") else v for k, v in kwargs.items()}
+    kwargs.update(changes)
+    return fn(**kwargs)
+
+
+def test_every_public_function_is_covered():
+    public = {n for n in lmn_edu.__all__ if callable(getattr(lmn_edu, n)) and n not in ("RunConfig", "Task")}
+    assert public <= set(CALLS) | {"LMNInputError"}
+
+
+def test_valid_calls_run():
+    for name in CALLS:
+        call(name)
+
+
+# --- junk of every kind ------------------------------------------------------------------------
+
+small_shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)
+BAD_CALLABLES = [    # f returning what is not (M, d_out) finite real numbers
+    lambda x: "a", lambda x: None, lambda x: [[object()]], lambda x: x.astype(complex),
+    lambda x: x[:, :, None], lambda x: x[:1], lambda x: np.full(x.shape, np.nan), lambda x: x > 0,
+    lambda x: np.full(x.shape, "a"), lambda x: [[1.0], [1.0, 2.0]],
+]
+bad_callables = st.sampled_from(BAD_CALLABLES)
+junk = st.one_of(
+    st.none(), st.booleans(), st.text(max_size=3), st.binary(max_size=2),
+    st.integers(-3, 4), st.floats(-4, 4), st.sampled_from([np.nan, np.inf, -np.inf, 0.5, -0.0]),
+    st.complex_numbers(max_magnitude=2), st.sampled_from([np.bool_(True), np.float32(0.5), np.int64(-1), np.nan]),
+    st.lists(st.integers(-2, 2), max_size=3), st.lists(st.lists(st.floats(-2, 2), max_size=3), max_size=3),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=2), st.just(object()),
+    hnp.arrays(hnp.scalar_dtypes(), small_shapes),
+    hnp.arrays(hnp.unicode_string_dtypes(max_len=2), small_shapes),
+    bad_callables,
+)
+
+
+def corrupted(d):
+    """The dict d with one key removed, one key added, or one value replaced by junk."""
+    keys = sorted(d)
+    return st.one_of(
+        st.sampled_from(keys).map(lambda k: {j: v for j, v in d.items() if j != k}),
+        junk.map(lambda v: {**d, "extra": v}),
+        st.tuples(st.sampled_from(keys), junk).map(lambda kv: {**d, kv[0]: kv[1]}),
+    )
+
+
+def junk_for(name, arg):
+    value = CALLS[name][1][arg]
+    if isinstance(value, dict) and value:
+        return st.one_of(junk, corrupted(value))
+    return junk
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+@MISUSE
+@given(data=st.data())
+def test_only_lmn_input_error_escapes(name, data):
+    arg = data.draw(st.sampled_from(sorted(CALLS[name][1])), "argument")
+    value = data.draw(junk_for(name, arg), "value")
+    try:
+        call(name, **{arg: value})
+    except lmn_edu.LMNInputError as e:
+        assert "\n" not in str(e)                              # one line
+
+
+# --- values invalid by construction: the error names the argument -------------------------------
+
+def without(d, key):
+    return {k: v for k, v in d.items() if k != key}
+
+
+NAN_W2 = {**PARAMS, "W2": PARAMS["W2"] * np.nan}
+INVALID = {
+    "X": [np.zeros(5), np.zeros((0, 3)), np.ones((3, 2), bool), np.array([["a", "b"]]), np.ones((2, 2), complex),
+          np.array([[np.nan, 1.0]]), None, "X", {"a": 1}],
+    "L": [np.ones((2, 3)), np.zeros((2, 2)), np.eye(2, dtype=bool), np.array([[1.0, 0.2], [0.3, 1.0]]),
+          np.array([[np.inf]]), [["a"]], None],
+    "y": [np.zeros((3, 5)), np.zeros((3, 4, 2)), np.full((1, 5, 1), np.nan), np.ones((1, 5, 1), complex), None],
+    "lam": [np.zeros(5), LAM[:4], np.array([0.0, 0.5, np.inf, 1.0, 1.0]), "lam"],
+    "rtol": [-1.0, np.nan, "0", True, 1j],
+    "f": [None, "f", 3, *BAD_CALLABLES],
+    "n_lambda": [2, 1, 0, -4, 2.5, "21", None, True, np.nan, np.inf],
+    "params": [None, [], without(PARAMS, "W2"), {**PARAMS, "W1": PARAMS["W1"][:3]},
+               {**PARAMS, "b3": PARAMS["b3"][:2]}, {**PARAMS, "emb": PARAMS["emb"].astype(int)},
+               {**PARAMS, "emb": PARAMS["emb"].tolist()}, {**PARAMS, "W3": PARAMS["W3"].astype(complex)}],
+    "inputs": [INPUTS - 1, INPUTS + 1, INPUTS.astype(float), INPUTS[:, :1], INPUTS.astype(bool), INPUTS.ravel(),
+               [["a", "b"]], None],
+    "labels": [LABELS - 1, LABELS + 1, LABELS[:3], LABELS.astype(float), None, "labels"],
+    "logits": [LOGITS[0], np.zeros((0, 4)), LOGITS.astype(complex), None],
+    "layer": ["logits", "h3", None, 1, ["h1"]],
+    "layers": ["h1", (), [], None, ("h1", "h9"), 3],
+    "output": ["softmax", None, 0],
+    "precision": ["float16", "double", 32, None],
+    "name": ["mul", "", None, 3, ["add"], np.array([1, 2])],
+    "task": ["add", None, 3],
+    "train_frac": [0.0, 1.0, -0.1, 1.5, np.nan, np.inf, True, "0.8", None, 1j],
+    "rng": [None, 0, "rng", np.random],
+    "vocab_size": [0, -1, 2.5, "5", None, True],
+    "n_classes": [0, 1.5, None, False],
+    "emb_dim": [0, "2", None],
+    "hidden": [0, 3.5, None],
+    "dtype": [int, np.int32, bool, complex, "int64", "nonsense", object],
+    "lr": [0, -1, np.nan, np.inf, "1e-3", None, True],
+    "eps": [0, -1.0, np.nan, np.inf, None],
+    "weight_decay": [-0.1, np.nan, np.inf, "0.2", None],
+    "betas": [(0.9,), (0.9, 0.999, 0.9), (0.9, 1.0), (-0.1, 0.9), (0.9, np.nan), "ab", 0.9, None],
+    "grads": [without(PARAMS, "W1"), {**PARAMS, "extra": PARAMS["b1"]}, {**PARAMS, "b1": PARAMS["W1"]},
+              {**PARAMS, "b1": np.zeros(1)}, {**PARAMS, "W2": "g"}, None],
+    "state": [None, {}, {**STATE, "t": -1}, {**STATE, "t": "0"}, {**STATE, "m": without(STATE["m"], "W1")},
+              {**STATE, "v": {**STATE["v"], "b2": np.zeros(7)}}],
+}
+# The name each message must contain (a regex), where it differs from the argument's.
+MESSAGE_NAME = {"name": "task", "layers": "layers?"}
+# NaN weights are an input error for LMN (it needs finite weights), not for forward or loss:
+# a diverged network gives a NaN loss, which the training loop reports as divergence.
+LMN_ONLY = {"params": [NAN_W2], "inputs": [np.zeros((0, 2), int)]}
+LMN_FUNCTIONS = ("layer_lmn", "layers_lmn", "layer_connectivity", "tail_function")
+
+# AdamW and l2_norm take any dict of float (l2_norm: real) arrays, not only our MLP's.
+GENERIC_PARAMS = {
+    "AdamW.init": [None, [], {"w": np.ones(2, int)}, {"w": [1.0, 2.0]}, {"w": np.ones(2, complex)}],
+    "AdamW.step": [None, [], {**PARAMS, "emb": PARAMS["emb"].astype(int)}, {**PARAMS, "emb": PARAMS["emb"].tolist()}],
+    "l2_norm": [None, [], {"w": np.ones(2, complex)}, {"w": "x"}, {"w": np.ones(2, bool)}],
+}
+
+
+def invalid_values(name, arg):
+    if arg == "params" and name in GENERIC_PARAMS:
+        return GENERIC_PARAMS[name]
+    return INVALID[arg] + (LMN_ONLY.get(arg, []) if name in LMN_FUNCTIONS else [])
+
+
+CASES = [(name, arg, k) for name in sorted(CALLS) for arg in sorted(CALLS[name][1]) if arg in INVALID
+         for k in range(len(invalid_values(name, arg)))]
+
+
+@pytest.mark.parametrize("name, arg, k", CASES)
+def test_invalid_argument_is_named(name, arg, k):
+    value = invalid_values(name, arg)[k]
+    word = MESSAGE_NAME.get(arg, re.escape(arg))
+    with pytest.raises(lmn_edu.LMNInputError, match=rf"\b{word}\b") as info:
+        call(name, **{arg: value})
+    assert "\n" not in str(info.value)
+
+
+# --- the cases of the issue, one by one -------------------------------------------------------
+
+def test_negative_token_does_not_wrap_around():
+    with pytest.raises(lmn_edu.LMNInputError, match=r"inputs.*\[0, 4\]"):
+        lmn_edu.layer_lmn(PARAMS, np.array([[-1, 0], [1, 2]]))
+
+
+def test_grad_of_another_shape_is_refused():
+    p = {"w": np.ones(3)}
+    with pytest.raises(lmn_edu.LMNInputError, match=r"grads\['w'\] has shape \(2, 3\)"):
+        OPT.step(p, {"w": np.ones((2, 3))}, OPT.init(p))
+
+
+@pytest.mark.parametrize("eps", [0.0, -1.0])
+def test_eps_must_be_positive(eps):
+    with pytest.raises(lmn_edu.LMNInputError, match="eps"):
+        lmn_edu.AdamW(eps=eps)
+
+
+def test_integer_dtype_is_refused():
+    with pytest.raises(lmn_edu.LMNInputError, match="dtype"):
+        lmn_edu.init_params(rng(), 5, 4, dtype=int)
+
+
+@pytest.mark.parametrize("n_lambda", [2, np.int64(2)])
+def test_two_lambda_points_are_refused(n_lambda):
+    with pytest.raises(lmn_edu.LMNInputError, match="n_lambda.*at least 3"):
+        lmn_edu.lmn_of(np.tanh, X, n_lambda)
+    with pytest.raises(lmn_edu.LMNInputError, match="n_lambda.*at least 3"):
+        lmn_edu.RunConfig(n_lambda=n_lambda).validated()
+
+
+@pytest.mark.parametrize("X_bad", [np.ones((3, 2), bool), np.array([["a", "b"]]), np.ones((3, 2), complex)])
+def test_non_real_X_is_not_called_nan(X_bad):
+    with pytest.raises(lmn_edu.LMNInputError, match="X must hold real numbers"):
+        lmn_edu.connectivity_matrix(np.tanh, X_bad)
+
+
+@pytest.mark.parametrize("frac", [np.float32(0.5), np.float64(0.5), 0.5])
+def test_split_takes_numpy_reals(frac):
+    train, test = lmn_edu.split(TASK, frac, rng())
+    assert len(train) == 288 and len(test) == 288
+
+
+def test_params_errors_name_the_key():
+    with pytest.raises(lmn_edu.LMNInputError, match="params is missing W2"):
+        lmn_edu.layer_lmn(without(PARAMS, "W2"), INPUTS)
+    with pytest.raises(lmn_edu.LMNInputError, match=r"params\['W2'\].*finite"):
+        lmn_edu.layer_lmn(NAN_W2, INPUTS)
+
+
+def test_nan_params_still_give_a_nan_loss():
+    # divergence is the training loop's to report: forward and loss propagate NaN
+    assert np.isnan(lmn_edu.loss(NAN_W2, INPUTS, LABELS))
+
+
+def test_f_returning_strings_is_named():
+    with pytest.raises(lmn_edu.LMNInputError, match="f must return real numbers"):
+        lmn_edu.connectivity_matrix(lambda x: np.full(x.shape, "a"), X)
+
+
+def test_no_pairs_is_about_the_inputs():
+    with pytest.raises(lmn_edu.LMNInputError, match=r"inputs must hold at least one token pair.*\(0, 2\)"):
+        lmn_edu.layer_lmn(PARAMS, np.zeros((0, 2), int))
