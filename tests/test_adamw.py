@@ -1,17 +1,15 @@
 import numpy as np
 import pytest
 from autograd import grad
+from strategies import small_model
 
 import lmn_edu
 from lmn_edu import mlp
 
 
 def problem(seed=0):
-    rng = np.random.default_rng(seed)
-    params = lmn_edu.init_params(rng, 6, 4, emb_dim=3, hidden=5)
-    inputs = rng.integers(0, 6, size=(20, 2))
-    labels = rng.integers(0, 4, size=20)
-    return params, inputs, labels
+    """20 pairs, vocab 6, 4 classes, emb 3, hidden 5."""
+    return small_model(seed, n=20, vocab=6, classes=4, emb=3, hidden=5)
 
 
 def run_ours(params, inputs, labels, steps, **kw):

@@ -2,17 +2,15 @@ import numpy as np
 import pytest
 from autograd import grad
 from autograd.test_util import check_grads
+from strategies import small_model
 
 import lmn_edu
 from lmn_edu import mlp
 
 
-def small(seed=0, vocab=7, classes=5, emb=3, hidden=4):
-    rng = np.random.default_rng(seed)
-    params = lmn_edu.init_params(rng, vocab, classes, emb_dim=emb, hidden=hidden)
-    inputs = rng.integers(0, vocab, size=(9, 2))
-    labels = rng.integers(0, classes, size=9)
-    return params, inputs, labels
+def small(seed=0, vocab=7):
+    """9 pairs, 5 classes, emb 3, hidden 4."""
+    return small_model(seed, n=9, vocab=vocab, classes=5, emb=3, hidden=4)
 
 
 def test_shapes_and_init_bounds():
