@@ -54,7 +54,10 @@ def logsumexp(x, axis=-1, keepdims=False):
 
 
 def softmax(x):
-    return anp.exp(x - logsumexp(x, axis=-1, keepdims=True))
+    """exp(x − m) / Σ exp(x − m) along the last axis, m the row's maximum: no overflow, and each
+    probability to a few ulps of itself (exp(x − logsumexp(x)) loses ε · |logsumexp| to rounding)."""
+    e = anp.exp(x - anp.max(x, axis=-1, keepdims=True))
+    return e / anp.sum(e, axis=-1, keepdims=True)
 
 
 def embed(params, inputs):
