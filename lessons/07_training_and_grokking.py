@@ -23,7 +23,7 @@ from _common import check, compare
 
 import numpy as np
 
-from lmn_edu.history import column, phase_steps
+from lmn_edu.analysis import column, phase_steps
 from lmn_edu.plots import fig2
 
 LESSON = "07_training_and_grokking"

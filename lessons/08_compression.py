@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 import lmn_edu
-from lmn_edu.history import phase_steps
+from lmn_edu.analysis import phase_steps
 
 LESSON = "08_compression"
 config = _common.add_run_config().validated()

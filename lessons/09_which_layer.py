@@ -32,7 +32,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import lmn_edu
-from lmn_edu.history import column, phase_steps
+from lmn_edu.analysis import column, phase_steps
 from lmn_edu.train import lmn_points, setup_run
 
 LESSON = "09_which_layer"

@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import lmn_edu
-from lmn_edu.history import column, phase_steps
+from lmn_edu.analysis import column, phase_steps
 from lmn_edu.plots import shade_phases
 from lmn_edu.reproduce import turning_points
 

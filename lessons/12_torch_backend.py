@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 import lmn_edu
-from lmn_edu.history import phase_steps
+from lmn_edu.analysis import phase_steps
 from lmn_edu.plots import fig2
 from lmn_edu.train import train
 

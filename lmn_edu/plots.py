@@ -3,7 +3,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from .history import column, phase_steps
+from .analysis import column, phase_steps
 
 PHASE_COLORS = {"memorizing": "#f4cccc", "generalizing": "#fff2cc", "finalizing": "#d9ead3"}
 

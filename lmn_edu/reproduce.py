@@ -30,7 +30,8 @@ from .backends import get_backend
 from .config import RunConfig
 from .datasets import TASKS
 from .errors import LMNInputError, check_choice
-from .history import BASE_COLUMNS, column, phase_steps, write_atomic
+from .analysis import column, phase_steps
+from .history import BASE_COLUMNS, write_atomic
 from .mlp_lmn import LMN_LAYERS
 from .train import lmn_points, setup_run, start_backend
 

@@ -9,10 +9,12 @@ from ..mlp_lmn import layers_lmn
 
 class NumpyBackend:
     name = "numpy"
+    device_name = "cpu"
 
-    def __init__(self, dtype="float64"):
+    def __init__(self, dtype="float64", loss_dtype="auto"):
         check_choice("dtype", dtype, ("float32", "float64"))
         self.dtype = np.dtype(dtype)
+        self.loss_dtype = loss_dtype            # precision diagnostics and the float64 loss: precision.py
         self._loss_and_grad = value_and_grad(loss)
 
     def setup(self, params, task, train_idx, test_idx, optimizer):
@@ -45,3 +47,6 @@ class NumpyBackend:
 
     def params(self):
         return {k: v.copy() for k, v in self._params.items()}
+
+    def diagnostics(self):
+        raise NotImplementedError("precision diagnostics: see precision.py")

@@ -9,14 +9,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import DEVICES
 from ..errors import LMNInputError, check_choice
 from ..lmn import linear_mapping_number
 from ..mlp import OUTPUTS, stages
 from ..mlp_lmn import LMN_LAYERS, split_tail
 from ..torch_lmn import connectivity
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
-DEVICES = ("auto", "cpu", "cuda")
+TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def resolve_device(device):
@@ -78,9 +78,10 @@ def _compose(p, names):
 class TorchBackend:
     name = "torch"
 
-    def __init__(self, dtype="float32", device="auto"):
-        check_choice("dtype", dtype, tuple(DTYPES))
-        self.dtype = DTYPES[dtype]
+    def __init__(self, dtype="float32", device="auto", loss_dtype="auto"):
+        check_choice("dtype", dtype, tuple(TORCH_DTYPES))
+        self.dtype = TORCH_DTYPES[dtype]
+        self.loss_dtype = loss_dtype            # precision diagnostics and the float64 loss: precision.py
         self.device = resolve_device(device)
         self.device_name = describe(self.device)
 
@@ -158,3 +159,6 @@ class TorchBackend:
 
     def params(self):
         return {k: v.detach().cpu().numpy().copy() for k, v in self._params.items()}
+
+    def diagnostics(self):
+        raise NotImplementedError("precision diagnostics: see precision.py")
