@@ -22,3 +22,10 @@ def check_int(name, value, minimum, maximum=None):
         upper = "" if maximum is None else f" and at most {maximum}"
         raise LMNInputError(f"{name}={value} must be at least {minimum}{upper}")
     return value
+
+
+class NotFiniteError(LMNInputError):
+    """A value that must be finite is NaN or inf: L, or a function's outputs along a line.
+
+    The training loop reads it as divergence when it comes from the network being trained.
+    """

@@ -11,7 +11,7 @@ fast path for the layers of our MLP.
 """
 import numpy as np
 
-from .errors import LMNInputError, check_int
+from .errors import LMNInputError, NotFiniteError, check_int
 
 # Pairs evaluated at once are chosen so that the largest array of a chunk holds about
 # CHUNK_FLOATS float64 numbers (1 MB), whatever N is: small enough that a chunk's few
@@ -117,7 +117,7 @@ def connectivity_matrix(f, X, n_lambda=21):
         if y.ndim != 2 or y.shape[0] != line.shape[0] * n_lambda:
             raise LMNInputError(f"f must map (M, d_in) to (M, d_out); it returned shape {y.shape}")
         if not np.all(np.isfinite(y)):
-            raise LMNInputError("f returned NaN or inf on the interpolated points")
+            raise NotFiniteError("f returned NaN or inf on the interpolated points")
         y = y.reshape(len(i), n_lambda, -1)                                      # (P, n_lambda, d_out)
         L[i, j] = L[j, i] = r_squared(y, lam).mean(axis=1)                       # eq (2)
     return L
@@ -128,7 +128,7 @@ def _check_L(L):
     if L.ndim != 2 or L.shape[0] != L.shape[1] or L.shape[0] < 1:
         raise LMNInputError(f"L must be a square matrix, got shape {L.shape}")
     if not np.all(np.isfinite(L)):
-        raise LMNInputError("L must be finite (found NaN or inf)")
+        raise NotFiniteError("L must be finite (found NaN or inf)")
     if not np.allclose(L, L.T, rtol=0, atol=1e-12):
         raise LMNInputError("L must be symmetric")
     return L
