@@ -1,0 +1,139 @@
+"""The S4 precision study: does float32 keep S4 from generalizing, and is Softmax Collapse why?
+
+For each seed, three runs of the paper's S4 setting from the same split and init (the seed's),
+training only (no LMN), with the precision diagnostics of precision.py at every evaluation:
+
+    s<seed>-float32          params, loss and updates in float32
+    s<seed>-float64          everything in float64 (the authors' likely setting)
+    s<seed>-float32-loss64   the remedy: float32 params, loss and its gradient in float64
+
+Every run goes through ``train.train`` into ``results/paper/s4_precision/<name>/``. A run stops
+early once it has generalized and held it: test accuracy reached 1 and stayed ≥ 0.99 for
+``HOLD`` steps (the rest of the run would only add rows after the answer is known).
+
+    python -m lmn_edu.reproduce.s4 --run [--seeds 0 1 …] [--steps 30000]   # train (slow)
+    python -m lmn_edu.reproduce.s4                                       # print the section
+
+``section(results)`` is the markdown the reproduction report includes; every number in it is
+computed from the run folders.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+from lmn_edu.config import RunConfig
+from lmn_edu.history import PAPER_RESULTS
+
+OUT = "s4_precision"                     # under results/paper
+HOLD = 2000                              # steps of test accuracy >= STABLE after reaching 1
+STABLE = 0.99
+EARLY = 20_000                           # the paper's run length: "generalized within 20k"
+VARIANTS = {                             # name suffix -> (dtype, loss_dtype)
+    "float32": ("float32", "auto"),
+    "float64": ("float64", "auto"),
+    "float32-loss64": ("float32", "float64"),
+}
+LABELS = {"float32": "float32", "float64": "float64", "float32-loss64": "float32, loss in float64"}
+
+
+def run_name(seed, variant):
+    return f"s{seed}-{variant}"
+
+
+def study_config(seed, variant, steps, out):
+    """The RunConfig of one run of the study: torch on the CPU, no LMN, diagnostics on."""
+    dtype, loss_dtype = VARIANTS[variant]
+    return RunConfig(task="s4", backend="torch", device="cpu", steps=steps, seed=seed,
+                     dtype=dtype, loss_dtype=loss_dtype, lmn_layers=(), eval_every=100,
+                     precision_diagnostics=True, out=str(out), name=run_name(seed, variant))
+
+
+def stable_generalization(rows, hold=HOLD, stable=STABLE):
+    """The first step with test accuracy 1 after which it stays ≥ ``stable`` to the run's end
+    (and for at least ``hold`` steps); None if there is none."""
+    start = None
+    for r in rows:
+        acc = r.get("test_acc")
+        if acc is None:
+            continue
+        if start is not None and acc < stable:
+            start = None
+        if start is None and acc >= 1.0:
+            start = r["step"]
+    if start is None or rows[-1]["step"] - start < hold:
+        return None
+    return start
+
+
+class _Held(Exception):
+    """Raised by the callback to end a run that has generalized and held it."""
+
+
+def _stop_when_held(hold=HOLD, stable=STABLE):
+    rows = []
+
+    def callback(row, backend):
+        rows.append({"step": row["step"], "test_acc": row["test_acc"]})
+        if stable_generalization(rows, hold, stable) is not None:
+            raise _Held()
+    return callback
+
+
+def _generalized(out, seed):
+    """Did the seed's float32 run generalize and hold it? (False when the run is missing.)"""
+    from lmn_edu.history import load_run
+    try:
+        return stable_generalization(load_run(Path(out) / run_name(seed, "float32"))[1]) is not None
+    except Exception:
+        return False
+
+
+def run_study(seeds, steps, out, variants=tuple(VARIANTS), log=print):
+    """Train every (seed, variant) not yet in ``out``, one after another: the float32/float64
+    pairs first, then the remedy, on the seeds where float32 failed first."""
+    from lmn_edu.train import train
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def one(seed, variant):
+        config = study_config(seed, variant, steps, out)
+        if (config.run_dir / "history.json").exists():
+            log(f"{config.name}: done already")
+            return
+        try:
+            train(config, callback=_stop_when_held(), overwrite=True)
+            log(f"{config.name}: ran all {steps} steps")
+        except _Held:
+            log(f"{config.name}: generalized and held; stopped")
+
+    for seed in seeds:
+        for variant in ("float32", "float64"):
+            if variant in variants:
+                one(seed, variant)
+    if "float32-loss64" in variants:
+        for seed in sorted(seeds, key=lambda s: _generalized(out, s)):
+            one(seed, "float32-loss64")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m lmn_edu.reproduce.s4", description=__doc__.split("\n")[0])
+    p.add_argument("--run", action="store_true", help="train the runs that are missing (slow)")
+    p.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
+    p.add_argument("--steps", type=int, default=30_000)
+    p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    p.add_argument("--out", default=str(PAPER_RESULTS / OUT))
+    args = p.parse_args(argv)
+    if args.run:
+        import torch
+        from threadpoolctl import threadpool_limits
+        torch.set_num_threads(1)
+        with threadpool_limits(1):
+            run_study(args.seeds, args.steps, args.out, tuple(args.variants),
+                      log=lambda s: print(s, flush=True))
+        return 0
+    print("\n".join(section(load_study(args.out))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
