@@ -89,8 +89,9 @@ def _generalized(out, seed):
 
 
 def run_study(seeds, steps, out, variants=tuple(VARIANTS), log=print):
-    """Train every (seed, variant) not yet in ``out``, one after another: the float32/float64
-    pairs first, then the remedy, on the seeds where float32 failed first."""
+    """Train every (seed, variant) not yet in ``out``, one after another, resumable (a run with
+    no history.json is run again): seed by seed the float32/float64 pair, then the remedy where
+    float32 did not generalize; the remedy on the other seeds last."""
     from lmn_edu.train import train
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -106,12 +107,15 @@ def run_study(seeds, steps, out, variants=tuple(VARIANTS), log=print):
         except _Held:
             log(f"{config.name}: generalized and held; stopped")
 
-    for seed in seeds:
+    remedy = "float32-loss64" in variants
+    for seed in seeds:                        # seed by seed: the pair, then the remedy where float32 failed
         for variant in ("float32", "float64"):
             if variant in variants:
                 one(seed, variant)
-    if "float32-loss64" in variants:
-        for seed in sorted(seeds, key=lambda s: _generalized(out, s)):
+        if remedy and not _generalized(out, seed):
+            one(seed, "float32-loss64")
+    if remedy:                                # then the remedy on the seeds where float32 generalized
+        for seed in seeds:
             one(seed, "float32-loss64")
 
 
