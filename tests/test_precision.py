@@ -173,3 +173,58 @@ def test_cli_writes_the_diagnostics(tmp_path):
     assert set(precision.COLUMNS) <= set(header)
     config = json.loads((run / "config.json").read_text())
     assert config["loss_dtype"] == "float64" and config["precision_diagnostics"] is True
+
+
+# --- the S4 study's reading (reproduce/s4.py) on made-up run folders ------------------------
+
+def _s4():
+    try:
+        from lmn_edu.reproduce import s4
+    except ImportError:          # before reproduce/ became a package: load the file itself
+        import importlib.util
+        from pathlib import Path
+        path = Path(__file__).resolve().parents[1] / "lmn_edu" / "reproduce" / "s4.py"
+        spec = importlib.util.spec_from_file_location("lmn_edu_reproduce_s4", path)
+        s4 = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(s4)
+    return s4
+
+
+def _rows(accs, every=1000, zero=0.0):
+    return [{"step": i * every, "train_loss": 1e-3, "train_acc": 1.0, "test_loss": 1.0, "test_acc": a,
+             "l2": 30.0, "zero_loss_frac": zero, "zero_grad_frac": zero, "rounded_update_frac": 1e-4}
+            for i, a in enumerate(accs)]
+
+
+def test_stable_generalization():
+    s4 = _s4()
+    assert s4.stable_generalization(_rows([0, 0.5, 1, 1, 1]), hold=2000) == 2000
+    assert s4.stable_generalization(_rows([0, 1, 0.5, 1, 0.995, 1]), hold=2000) == 3000   # lost and regained
+    assert s4.stable_generalization(_rows([0, 0.5, 1, 1]), hold=2000) is None              # not held long enough
+    assert s4.stable_generalization(_rows([0, 1, 1, 0.9]), hold=0) is None                 # lost at the end
+
+
+def _write_run(folder, name, rows, steps=30000, finished=True):
+    run = folder / name
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"task": "s4", "steps": steps}))
+    (run / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    if finished:
+        (run / "history.json").write_text(json.dumps(rows))
+
+
+def test_section_counts_from_the_run_folders(tmp_path):
+    s4 = _s4()
+    study = tmp_path / "s4_precision"
+    _write_run(study, "s0-float32", _rows([0] * 31))                        # never
+    _write_run(study, "s0-float64", _rows([0] * 15 + [1] * 4))              # 15 000, held to 18 000
+    _write_run(study, "s1-float32", _rows([0] * 25 + [1] * 3, zero=0.1))    # 25 000, collapse seen
+    _write_run(study, "s1-float64", _rows([0] * 10 + [1] * 3))              # 10 000
+    _write_run(study, "s2-float32", _rows([0] * 5), finished=False)          # still running: not counted
+    text = "\n".join(s4.section(tmp_path, figdir=tmp_path / "fig"))
+    assert (tmp_path / "fig" / "s4_precision.png").exists()
+    assert "| float32 | 2 | 1 | 1 | 0 |" in text
+    assert "| float64 | 2 | 2 | 2 | 2 | median 12" in text
+    assert "s2-float32 (stopped at step 4" in text
+    assert "| 0 | – (ran to 30" in text
+    assert "seed(s) 1" in text and "not tested" in text
