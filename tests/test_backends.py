@@ -106,3 +106,15 @@ def test_bad_lmn_arguments_are_named(name, call, match):
 def test_bad_options_are_named(name, kwargs, match):
     with pytest.raises(LMNInputError, match=match):
         get_backend(name, **kwargs)
+
+
+@pytest.mark.parametrize("name", BACKEND_NAMES)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_diagnostics_give_the_precision_columns(name, dtype):
+    from lmn_edu.precision import COLUMNS
+    backend, _, _ = started(name, dtype=dtype)
+    backend.step()
+    out = backend.diagnostics()
+    assert set(out) == set(COLUMNS)
+    assert all(isinstance(v, float) and 0.0 <= v <= 1.0 for v in out.values())
+    assert out["zero_loss_frac"] == 0.0                      # at init no margin is anywhere near collapse
