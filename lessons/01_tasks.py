@@ -15,8 +15,8 @@
 # random 80/20 split.
 
 # %%
-import _common
-from _common import check
+from lmn_edu import course
+from lmn_edu.course import check
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -25,7 +25,7 @@ import lmn_edu
 from lmn_edu.datasets import s4_elements
 
 LESSON = "01_tasks"
-_common.header("Lesson 01: the three tasks", "nothing to shrink (no training)", "a few seconds")
+course.header("Lesson 01: the three tasks", "nothing to shrink (no training)", "a few seconds")
 
 
 def table(task):
@@ -136,5 +136,5 @@ for ax, (name, t) in zip(fig.subplots(1, 3), tasks.items()):
     ax.set_xlabel("b")
     ax.set_ylabel("a")
     ax.legend(loc="lower right", fontsize=7)
-_common.save(fig, LESSON, "tables")
-_common.done()
+course.save(fig, LESSON, "tables")
+course.done()

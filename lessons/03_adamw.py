@@ -17,8 +17,8 @@
 # `lmn_edu.AdamW` is a pure `init` / `step` pair: it returns new arrays and changes nothing.
 
 # %%
-import _common
-from _common import check, pick
+from lmn_edu import course
+from lmn_edu.course import check, pick
 
 import numpy as np
 from autograd import grad
@@ -28,7 +28,7 @@ import lmn_edu
 
 LESSON = "03_adamw"
 STEPS = pick(200, 2000)
-_common.header("Lesson 03: AdamW from scratch", f"{STEPS} steps in the decay demo instead of 2000",
+course.header("Lesson 03: AdamW from scratch", f"{STEPS} steps in the decay demo instead of 2000",
                f"{STEPS} steps in the decay demo; a few seconds")
 
 # %% [markdown]
@@ -155,5 +155,5 @@ for k, w0 in enumerate(theta0["w"]):
 ax.set_xlabel("step (zero loss gradient)")
 ax.set_ylabel("θ / θ₀")
 ax.legend(fontsize=7)
-_common.save(fig, LESSON, "decay")
-_common.done()
+course.save(fig, LESSON, "decay")
+course.done()

@@ -16,8 +16,8 @@
 # LMN = c exactly. Everything else gives a number in between: LMN is a *soft* count.
 
 # %%
-import _common
-from _common import check, pick
+from lmn_edu import course
+from lmn_edu.course import check, pick
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -27,7 +27,7 @@ import lmn_edu
 
 LESSON = "05_from_L_to_LMN"
 N_NET = pick(150, 768)
-_common.header("Lesson 05: from L to LMN", f"the network example uses {N_NET} points instead of 768",
+course.header("Lesson 05: from L to LMN", f"the network example uses {N_NET} points instead of 768",
                f"the network example uses all {N_NET} training points; about half a minute of CPU time")
 
 
@@ -136,7 +136,7 @@ check(np.isclose(lmn_edu.linear_mapping_number(L), 2 ** lmn_edu.nonlinear_entrop
 check(mu.max() >= np.abs(mu).max(), "the eigenvalue largest in magnitude is positive (Perron–Frobenius: L ≥ 0)")
 top = mu[np.argsort(-np.abs(mu))[:10]]                 # (10,) the largest in magnitude
 print("the 10 eigenvalues largest in magnitude:", np.round(top, 2))
-_common.compare(neg.mean() < 0.05 and np.all(top > 0),
+course.compare(neg.mean() < 0.05 and np.all(top > 0),
                 f"the paper expects only a few small negative eigenvalues; here {neg.sum()} of {len(mu)} are negative")
 
 # %%
@@ -156,5 +156,5 @@ ax3.legend(fontsize=8)
 ax3.set_xlabel("rank")
 ax3.set_ylabel("|eigenvalue|")
 ax3.set_title(f"untrained MLP, h1 → logits, N = {N_NET}")
-_common.save(fig, LESSON, "L_to_LMN")
-_common.done()
+course.save(fig, LESSON, "L_to_LMN")
+course.done()

@@ -18,8 +18,8 @@
 # Then we swap ReLU for smooth activations with the *same weights*.
 
 # %%
-import _common
-from _common import check, pick
+from lmn_edu import course
+from lmn_edu.course import check, pick
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -31,7 +31,7 @@ LESSON = "06_relu_regions"
 N_POINTS = pick(100, 400)
 WIDTHS = pick((4, 8, 16), (4, 8, 16, 32, 64))
 LO, HI = -3.0, 3.0
-_common.header("Lesson 06: LMN of ReLU networks and their exact linear regions",
+course.header("Lesson 06: LMN of ReLU networks and their exact linear regions",
                f"{N_POINTS} points instead of 400, widths {WIDTHS} instead of up to 64",
                f"{N_POINTS} points, widths {WIDTHS}; about 2 minutes of CPU time")
 
@@ -133,9 +133,9 @@ print(f"\n{'width':>5s} {'regions':>8s} {'ideal':>6s} {'LMN relu':>9s} {'silu':>
       f"pairs across regions with L_ij > 0.99")
 for w, R, ideal, lmns, near1 in rows:
     print(f"{w:5d} {R:8d} {ideal:6.2f} {lmns['relu']:9.2f} {lmns['silu']:6.2f} {lmns['gelu']:6.2f} {lmns['tanh']:6.2f}  {near1:.0%}")
-_common.compare(all(r[3]["relu"] <= r[2] for r in rows),
+course.compare(all(r[3]["relu"] <= r[2] for r in rows),
                 "LMN of the ReLU net is at most the ideal soft count of its regions in every row")
-_common.compare(all(a[3]["relu"] < b[3]["relu"] for a, b in zip(rows, rows[1:])),
+course.compare(all(a[3]["relu"] < b[3]["relu"] for a, b in zip(rows, rows[1:])),
                 "LMN grows with the width (and the number of regions)")
 
 # %% [markdown]
@@ -161,7 +161,7 @@ for R in (1, 2, 3, 4, 6, 8):
     zig.append((R, lmn_edu.linear_mapping_number(lmn_edu.connectivity_matrix(zigzag, X))))
 print("zigzag with R equal pieces:", ", ".join(f"R={R}: LMN {v:.2f}" for R, v in zig))
 check(np.isclose(zig[0][1], 1.0), "one piece (an affine map): LMN = 1")
-_common.compare(all(v > R for R, v in zig[1:]), "a zigzag's LMN exceeds its number of pieces")
+course.compare(all(v > R for R, v in zig[1:]), "a zigzag's LMN exceeds its number of pieces")
 
 # %% [markdown]
 # ## From SiLU to ReLU
@@ -188,7 +188,7 @@ print(f"width {w}: LMN relu = {lmn_relu:.2f}")
 for beta, v, gap in sharp:
     print(f"  β = {beta:6d}: LMN silu_β = {v:.2f}, mean |L_silu − L_relu| = {gap:.4f}")
 check(sharp[-1][2] < sharp[0][2], "the sharpest SiLU's L is closer to ReLU's L than the ordinary SiLU's")
-_common.compare(abs(sharp[-1][1] - lmn_relu) < 0.05 * lmn_relu, "the sharpest SiLU's LMN is within 5% of ReLU's")
+course.compare(abs(sharp[-1][1] - lmn_relu) < 0.05 * lmn_relu, "the sharpest SiLU's LMN is within 5% of ReLU's")
 
 # %%
 fig = Figure(figsize=(13, 4), layout="constrained")
@@ -207,5 +207,5 @@ ax3.plot([r[1] for r in rows], [r[2] for r in rows], "s--", label="ideal soft co
 ax3.plot([r[1] for r in rows], [r[1] for r in rows], ":", color="gray", label="regions")
 ax3.set_xlabel("exact number of regions")
 ax3.legend(fontsize=8)
-_common.save(fig, LESSON, "relu_regions")
-_common.done()
+course.save(fig, LESSON, "relu_regions")
+course.done()

@@ -18,8 +18,8 @@
 # `python -m lmn_edu.run --task add --lmn-layers emb h1 h2`, and read the phases off its history.
 
 # %%
-import _common
-from _common import check, compare
+from lmn_edu import course
+from lmn_edu.course import check, compare
 
 import numpy as np
 
@@ -27,8 +27,8 @@ from lmn_edu.analysis import column, phase_steps
 from lmn_edu.plots import fig2
 
 LESSON = "07_training_and_grokking"
-config = _common.add_run_config().validated()
-_common.header(
+config = course.add_run_config().validated()
+course.header(
     "Lesson 07: training and grokking",
     f"{config.steps} steps instead of 20 000, LMN every {config.lmn_every} steps on the 193 test pairs "
     "instead of every 500 on the 768 training pairs: the run stops early in the generalizing phase",
@@ -38,7 +38,7 @@ for key in ("task", "steps", "lr", "weight_decay", "train_frac", "seed", "lmn_ev
     print(f"  {key:12s} {getattr(config, key)}")
 
 # %%
-rows, _ = _common.run_history(config)
+rows, _ = course.run_history(config)
 print(f"{len(rows)} rows in the history (one per evaluation); columns: {', '.join(rows[0])}")
 check(rows[0]["step"] == 0 and rows[-1]["step"] == config.steps, "the history runs from step 0 to the last step")
 check(all(np.isfinite(r["train_loss"]) for r in rows), "the loss stayed finite")
@@ -91,7 +91,7 @@ at_end = lmn_h1[phase][-1]
 print(f"LMN(h1) at step 0: {lmn_h1[0]:.2f}; in the generalizing phase (steps {memorized}–{end}) it peaks at "
       f"{peak:.2f} (step {peak_step}) and is {at_end:.2f} at step {steps[phase][-1]}; final {lmn_h1[-1]:.2f}")
 compare(at_end < peak, f"LMN(h1) falls during the generalizing phase, by {1 - at_end / peak:.0%} from its peak")
-if _common.QUICK:
+if course.quick():
     print("  (the quick run stops early in the generalizing phase: the full run follows the fall to its end)")
 if generalized is not None:
     finale = lmn_h1[steps >= generalized]
@@ -100,7 +100,7 @@ if generalized is not None:
             f"against a fall of {peak - at_end:.2f} before)")
 
 # %%
-path = _common.figure_dir(LESSON) / "fig2.png"
-fig2(rows, path, title=f"add, numpy, seed {config.seed}{' (quick)' if _common.QUICK else ''}")
+path = course.figure_dir(LESSON) / "fig2.png"
+fig2(rows, path, title=f"add, numpy, seed {config.seed}{' (quick)' if course.quick() else ''}")
 print(f"figure: {path}  (the paper's Fig 2, top row: accuracy, LMN, L2 against step)")
-_common.done()
+course.done()

@@ -13,8 +13,8 @@
 # We check point 1 exactly and measure point 2 on the addition run of lesson 07.
 
 # %%
-import _common
-from _common import check, compare
+from lmn_edu import course
+from lmn_edu.course import check, compare
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -24,8 +24,8 @@ import lmn_edu
 from lmn_edu.analysis import phase_steps
 
 LESSON = "08_compression"
-config = _common.add_run_config().validated()
-_common.header("Lesson 08: compression, LMN and L2 against the test loss",
+config = course.add_run_config().validated()
+course.header("Lesson 08: compression, LMN and L2 against the test loss",
                f"the {config.steps}-step quick run of lesson 07 (LMN on the 193 test pairs): it ends early in "
                "the generalizing phase, so the relations below are measured on a short stretch",
                "the full run of lesson 07 (reused if lesson 07 left it here; else it trains it: about 10 minutes of CPU time)")
@@ -65,7 +65,7 @@ check(np.isclose(base, lmn_edu.layer_lmn(scaled, pts), rtol=1e-9), "scaling the 
 # rank correlation is high but the linear fit is poor.
 
 # %%
-rows, _ = _common.run_history(config)
+rows, _ = course.run_history(config)
 memorized, generalized = phase_steps(rows)
 end = generalized if generalized is not None else rows[-1]["step"]
 phase = [r for r in rows if r.get("lmn_h1") is not None and memorized <= r["step"] <= end]
@@ -112,5 +112,5 @@ for ax, key, label in zip(fig.subplots(1, 2), ("lmn_h1", "l2"), ("LMN (h1 → lo
     ax.legend(fontsize=8)
 fig.colorbar(sc, ax=fig.axes, label="step")
 fig.suptitle("generalizing phase: test loss against LMN and against L2")
-_common.save(fig, LESSON, "test_loss_vs_lmn_l2")
-_common.done()
+course.save(fig, LESSON, "test_loss_vs_lmn_l2")
+course.done()

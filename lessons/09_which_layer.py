@@ -25,8 +25,8 @@
 # probabilities instead of the logits.
 
 # %%
-import _common
-from _common import check, compare, pick
+from lmn_edu import course
+from lmn_edu.course import check, compare, pick
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -37,8 +37,8 @@ from lmn_edu.train import lmn_points, setup_run
 
 LESSON = "09_which_layer"
 N_ID = pick(50, 150)
-config = _common.add_run_config().validated()
-_common.header("Lesson 09: which layer?",
+config = course.add_run_config().validated()
+course.header("Lesson 09: which layer?",
                f"identity checked on {N_ID} points instead of 150; Fig 3 from the {config.steps}-step quick run "
                "(LMN on the 193 test pairs)",
                "Fig 3 from the full run of lesson 07 (reused if lesson 07 left it here; else about 10 minutes "
@@ -54,7 +54,7 @@ _common.header("Lesson 09: which layer?",
 # initialisation and after training.
 
 # %%
-rows, final_params = _common.run_history(config)
+rows, final_params = course.run_history(config)
 task, train_idx, test_idx, init_params = setup_run(config)
 inputs = task.inputs[train_idx[:N_ID]]
 for label, params in (("initial", init_params), ("trained", final_params)):
@@ -138,5 +138,5 @@ ax.set_xlabel("step")
 ax.set_ylabel("LMN (layer → logits)")
 ax.set_title("our Fig 3: LMN from each layer (h2 → logits is 1 by the identity)")
 ax.legend(fontsize=8)
-_common.save(fig, LESSON, "fig3")
-_common.done()
+course.save(fig, LESSON, "fig3")
+course.done()

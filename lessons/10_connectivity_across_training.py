@@ -18,8 +18,8 @@
 # backend ourselves and keep a copy of the parameters at the steps we want.
 
 # %%
-import _common
-from _common import check, compare, pick
+from lmn_edu import course
+from lmn_edu.course import check, compare, pick
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -32,7 +32,7 @@ LESSON = "10_connectivity_across_training"
 KEEP = pick((0, 200, 600), (0, 200, 7600))
 N_POINTS = pick(200, None)
 config = lmn_edu.RunConfig(task="add").validated()
-_common.header(
+course.header(
     "Lesson 10: the connectivity matrix across training",
     f"snapshots at steps {KEEP} (600 stands in for 7600: not generalized yet), L on the first {N_POINTS} of the "
     "768 training pairs",
@@ -148,5 +148,5 @@ for row, step in zip(axes, KEEP):
     row[2].set_title(f"step {step}: eigenvalues, LMN = {lmn_edu.linear_mapping_number(Ls[step]):.2f}")
     row[2].set_xlabel("eigenvalues in decreasing order")
     row[2].legend(fontsize=8)
-_common.save(fig, LESSON, "connectivity_matrices")
-_common.done()
+course.save(fig, LESSON, "connectivity_matrices")
+course.done()

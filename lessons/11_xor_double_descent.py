@@ -14,8 +14,8 @@
 # the curve first and its numbers second.
 
 # %%
-import _common
-from _common import check, compare, pick
+from lmn_edu import course
+from lmn_edu.course import check, compare, pick
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -29,8 +29,8 @@ LESSON = "11_xor_double_descent"
 config = lmn_edu.RunConfig(
     task="xor", steps=pick(800, 20_000), eval_every=pick(10, 50), lmn_every=pick(100, 250),
     lmn_points=pick("test", "train"),
-    out=str(_common.figure_dir(LESSON) / pick("runs-quick", "runs"))).validated()
-_common.header(
+    out=str(course.figure_dir(LESSON) / pick("runs-quick", "runs"))).validated()
+course.header(
     "Lesson 11: XOR's double descent",
     f"{config.steps} steps instead of 20 000 and LMN on the 205 test pairs instead of the 819 training pairs: "
     "the run ends before generalization, so there are no turning points to find yet",
@@ -42,7 +42,7 @@ bits = (task.inputs[:, :, None] >> np.arange(5)) & 1          # (1024, 2, 5): th
 check(np.array_equal(np.bitwise_xor(bits[:, 0], bits[:, 1]), (task.labels[:, None] >> np.arange(5)) & 1),
       "XOR acts bit by bit: each of the 5 output bits depends only on the same bit of a and b")
 
-rows, _ = _common.run_history(config)
+rows, _ = course.run_history(config)
 memorized, generalized = phase_steps(rows)
 print(f"memorized (train accuracy 1.0) at step {memorized}; generalized (test accuracy 1.0) at step {generalized}")
 check(memorized is not None, "the network memorizes XOR's training pairs")
@@ -66,7 +66,7 @@ turns = turning_points(steps, lmn_h1, after=memorized)
 for kind, s, v in turns:
     print(f"turning point: local {kind} of LMN = {v:.2f} at step {s}")
 if len(turns) < 2:
-    print("fewer than two turning points in this run" + (" (quick mode stops early)" if _common.QUICK else ""))
+    print("fewer than two turning points in this run" + (" (quick mode stops early)" if course.quick() else ""))
 else:
     (_, s_min, v_min), (_, s_max, v_max) = turns
     compare(abs(v_min - 15) <= 2 and abs(v_max - 20) <= 2,
@@ -95,6 +95,6 @@ for ax, (s, v), label in ((ax1, (steps, lmn_h1), "LMN (h1 → logits)"), (ax2, (
 for kind, s, v in turns:
     ax1.annotate(f"{kind} {v:.1f}", (s, v), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
 ax1.legend(fontsize=8)
-fig.suptitle(f"xor, numpy, seed {config.seed}{' (quick)' if _common.QUICK else ''}")
-_common.save(fig, LESSON, "xor_lmn_l2")
-_common.done()
+fig.suptitle(f"xor, numpy, seed {config.seed}{' (quick)' if course.quick() else ''}")
+course.save(fig, LESSON, "xor_lmn_l2")
+course.done()
