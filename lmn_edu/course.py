@@ -107,6 +107,12 @@ def compare(condition, message, evidence=True, missing="run too short"):
     return bool(condition)
 
 
+def observe(condition, message):
+    """What the lesson predicted, seen or not on this run (not a claim of the paper); never stops."""
+    print(f"  {'✓ observed:' if condition else '✗ not observed:'} {message}")
+    return bool(condition)
+
+
 def done():
     print(f"done in {time.perf_counter() - _START[0]:.0f} s ({'quick' if quick() else 'full'} mode)")
 
@@ -137,10 +143,10 @@ def paper_snapshot(step, task="add", seed=0):
 
 def paper_connectivity(step):
     """(L, order, eigenvalues) of Appendix B at ``step``, measured on the committed run's 768
-    training pairs (h1 -> logits)."""
+    training pairs (h1 -> logits). L is stored to float16 precision (about 3e-4); returned as float64."""
     from .history import PAPER_RESULTS
     with np.load(_first([PAPER_RESULTS / "add-s0" / "appendix_b.npz", PAPER_RESULTS / "appendix_b.npz"])) as z:
-        return z[f"L{step}"], z[f"order{step}"], z[f"mu{step}"]
+        return z[f"L{step}"].astype(np.float64), z[f"order{step}"], z[f"mu{step}"]
 
 
 # --- training runs of the lessons (full mode) --------------------------------------------
