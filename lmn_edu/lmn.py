@@ -14,14 +14,20 @@ keeps the pair loop's memory bounded.
 import numpy as np
 
 from .chunking import pair_chunks
-from .errors import LMNInputError, check_int
+from .errors import LMNInputError, NotFiniteError, check_array, check_int, check_real, show
 
 
 # --- eq (1): the line between two points --------------------------------------------------
 
 def lambdas(n_lambda=21):
-    """The λ grid of eq (1): n_lambda uniform points on [0, 1]."""
-    n_lambda = check_int("n_lambda", n_lambda, 2)
+    """The λ grid of eq (1): n_lambda uniform points on [0, 1].
+
+    At least 3 points: a line through two points fits any curve, so with n_lambda = 2 every
+    r² would be 1 and LMN always 1.
+    """
+    n_lambda = check_int("n_lambda", n_lambda, 1)
+    if n_lambda < 3:
+        raise LMNInputError(f"n_lambda={n_lambda} must be at least 3: every r² of a line through two points is 1")
     return np.linspace(0.0, 1.0, n_lambda)
 
 
@@ -35,7 +41,7 @@ def r_squared(y, lam, rtol=None):
     as r² = 1 (the flat-line rule, see ``flat_rtol``). ``rtol`` defaults to the tolerance of
     y's dtype: the precision of the arithmetic that produced the curve.
     """
-    y = np.asarray(y)
+    y, lam = _check_curves(y, lam, rtol)
     rtol = flat_rtol(y.dtype) if rtol is None else rtol
     y = y.astype(np.float64, copy=False)
     lc = lam - lam.mean()                                   # (n_lambda,)
@@ -54,6 +60,8 @@ def connectivity_matrix(f, X, n_lambda=21):
     a point to itself (x_i = x_j) is linear by definition: L_ij = 1 whatever f returns on it.
     Only pairs i < j are evaluated, in chunks (chunking.py), so memory stays bounded.
     """
+    if not callable(f):
+        raise LMNInputError(f"f must be a function of a batch (M, d_in) -> (M, d_out), got {show(f)}")
     X = _check_points(X)
     lam = lambdas(n_lambda)
     n, d_in = X.shape
@@ -61,11 +69,7 @@ def connectivity_matrix(f, X, n_lambda=21):
     for i, j in pair_chunks(n, n_lambda * d_in):
         xi, xj = X[i], X[j]                                                      # (P, d_in)
         line = xi[:, None, :] + lam[None, :, None] * (xj - xi)[:, None, :]       # (P, n_lambda, d_in), eq (1)
-        y = np.asarray(f(line.reshape(-1, d_in)))                                # (P * n_lambda, d_out)
-        if y.ndim != 2 or y.shape[0] != line.shape[0] * n_lambda:
-            raise LMNInputError(f"f must map (M, d_in) to (M, d_out); it returned shape {y.shape}")
-        if not np.all(np.isfinite(y)):
-            raise LMNInputError("f returned NaN or inf on the interpolated points")
+        y = _check_output(f(line.reshape(-1, d_in)), len(i) * n_lambda)         # (P * n_lambda, d_out)
         y = y.reshape(len(i), n_lambda, -1)                                      # (P, n_lambda, d_out)
         Lij = r_squared(y, lam).mean(axis=1)                                     # (P,), eq (2)
         L[i, j] = L[j, i] = np.where(is_point(xj - xi), 1.0, Lij)
@@ -153,22 +157,51 @@ def is_point(dx):
 # --- input checks -----------------------------------------------------------------------------
 
 def _check_points(X):
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise LMNInputError(f"X must be a 2-D array (N points, d_in), got shape {X.shape}")
+    X = check_array("X", X, ndim=2, what="(N points, d_in)")
     if X.shape[0] < 1 or X.shape[1] < 1:
         raise LMNInputError(f"X must hold at least one point of at least one dimension, got shape {X.shape}")
-    if not np.issubdtype(X.dtype, np.number) or not np.all(np.isfinite(X)):
+    if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
         raise LMNInputError("X must hold finite numbers (found NaN or inf)")
     return X
 
 
 def _check_L(L):
-    L = np.asarray(L, dtype=np.float64)
-    if L.ndim != 2 or L.shape[0] != L.shape[1] or L.shape[0] < 1:
+    L = check_array("L", L, ndim=2, what="(N, N)")
+    if L.shape[0] != L.shape[1] or L.shape[0] < 1:
         raise LMNInputError(f"L must be a square matrix, got shape {L.shape}")
+    L = L.astype(np.float64)
     if not np.all(np.isfinite(L)):
-        raise LMNInputError("L must be finite (found NaN or inf)")
+        raise NotFiniteError("L must be finite (found NaN or inf)")
     if not np.allclose(L, L.T, rtol=0, atol=1e-12):
         raise LMNInputError("L must be symmetric")
+    if not np.any(L):
+        raise LMNInputError("L must not be all zeros: its eigenvalues would give no distribution (eq 3)")
     return L
+
+
+def _check_curves(y, lam, rtol):
+    """Arguments of r_squared: y (P, n_lambda, d) and lam (n_lambda,) real and finite, rtol >= 0."""
+    y = check_array("y", y, ndim=3, what="(P curves, n_lambda, d)", finite=True)
+    lam = check_array("lam", lam, ndim=1, what="(n_lambda,)", finite=True)
+    if y.shape[1] != len(lam):
+        raise LMNInputError(f"y has {y.shape[1]} points per curve (axis 1) but lam has {len(lam)}")
+    if len(lam) < 3 or np.ptp(lam) == 0:
+        raise LMNInputError(f"lam must hold at least 3 values, not all equal, got {show(lam)}")
+    if rtol is not None:
+        check_real("rtol", rtol, ge=0.0)
+    return y, lam.astype(np.float64)
+
+
+def _check_output(y, expected_rows):
+    """What f returned for a chunk: (expected_rows, d_out) finite real numbers."""
+    try:
+        y = np.asarray(y)
+    except (ValueError, TypeError):
+        raise LMNInputError(f"f must return an array of real numbers (M, d_out), it returned {show(y)}") from None
+    if y.dtype.kind not in "iuf":
+        raise LMNInputError(f"f must return real numbers, it returned dtype {y.dtype}")
+    if y.ndim != 2 or y.shape[0] != expected_rows:
+        raise LMNInputError(f"f must map (M, d_in) to (M, d_out); it returned shape {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise NotFiniteError("f returned NaN or inf on the interpolated points")
+    return y

@@ -38,10 +38,10 @@ float64 is measured, not guaranteed (docs/benchmarks.md).
 """
 import numpy as np
 
-from .errors import LMNInputError, check_choice
+from .errors import LMNInputError, check_choice, show
 from .chunking import Scratch, pair_chunks
 from .lmn import flat_rtol, is_point, lambdas, linear_mapping_number, r_squared_from_sums
-from .mlp import OUTPUTS, representations, silu, softmax, stages
+from .mlp import OUTPUTS, PARAM_NAMES, check_inputs, check_params, representations, silu, softmax, stages
 
 # Layers LMN can be measured from (to the output).
 LMN_LAYERS = ("emb", "z1", "h1", "z2", "h2")
@@ -72,11 +72,25 @@ def _tail_stages(params, layer, output):
 
 def tail_function(params, layer, output="logits"):
     """The map from representation ``layer`` to the output, (M, width) -> (M, d_out)."""
+    check_params(params, finite=True)
     return _compose([fn for _, _, fn in _tail_stages(params, layer, output)])
 
 
+def _check_args(params, inputs, layers, output, n_lambda, precision):
+    """Every argument of the public functions below, checked once per call before any work."""
+    vocab_size, _ = check_params(params, finite=True)
+    check_inputs(inputs, vocab_size, min_pairs=1)
+    if not isinstance(layers, (list, tuple)) or len(layers) == 0:
+        raise LMNInputError(f"layers={show(layers)} must be a non-empty list of {LMN_LAYERS}")
+    for layer in layers:
+        check_choice("layer", layer, LMN_LAYERS)
+    check_choice("output", output, OUTPUTS)
+    lambdas(n_lambda)
+    check_choice("precision", precision, PRECISIONS)
+
+
 def _as_float64(params):
-    return {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    return {k: np.asarray(params[k], dtype=np.float64) for k in PARAM_NAMES}
 
 
 def split_tail(layer, output="logits"):
@@ -225,14 +239,14 @@ def _layer_connectivity(params, reps, layer, output, n_lambda, precision):
 
 def layer_connectivity(params, inputs, layer="h1", output="logits", n_lambda=21, *, precision="float64"):
     """The connectivity matrix L (N, N) from ``layer`` to ``output`` on the token pairs ``inputs``."""
+    _check_args(params, inputs, (layer,), output, n_lambda, precision)
     params = _as_float64(params)
     return _layer_connectivity(params, representations(params, inputs), layer, output, n_lambda, precision)
 
 
 def layers_lmn(params, inputs, layers=("h1",), output="logits", n_lambda=21, *, precision="float64"):
     """LMN of several layers at once: dict layer -> LMN (representations computed once)."""
-    if isinstance(layers, str) or len(layers) == 0:
-        raise LMNInputError(f"layers={layers!r} must be a non-empty list of {LMN_LAYERS}")
+    _check_args(params, inputs, layers, output, n_lambda, precision)
     params = _as_float64(params)
     reps = representations(params, inputs)
     return {layer: linear_mapping_number(_layer_connectivity(params, reps, layer, output, n_lambda, precision))

@@ -17,7 +17,7 @@ For your own network::
 import numpy as np
 import torch
 
-from .errors import LMNInputError
+from .errors import LMNInputError, NotFiniteError
 from .chunking import pair_chunks
 from .lmn import _check_points, flat_rtol, lambdas, linear_mapping_number
 
@@ -96,7 +96,7 @@ def connectivity(tail, V, n_lambda=21, max_floats=None):
             rows, cols = np.triu_indices(n, k=1)              # the order pair_chunks walks them in
             L[rows, cols] = L[cols, rows] = torch.cat(values).cpu().numpy()
     if not np.all(np.isfinite(L)):
-        raise LMNInputError("the map returned NaN or inf on the interpolated points")
+        raise NotFiniteError("the map returned NaN or inf on the interpolated points")
     return L
 
 
