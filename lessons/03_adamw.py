@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 03 — AdamW from scratch
 #
+# **Goals.** Write one AdamW step; see why decoupled weight decay differs from Adam + L2; the first step has size η whatever the gradient's scale.
+#
+# **Prerequisites.** Lesson 02; gradient descent.
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 15 s; full mode: 15 s.
+# Exercises at the end: stubs in `lessons/exercises/03_adamw.py`.
+#
 # The paper trains with AdamW (learning rate 1e-3, weight decay 0.2). Weight decay is what
 # drives grokking here: once the training set is memorized, the loss gradient is tiny and
 # the decay keeps shrinking the weights, pushing the network towards a simpler solution.
@@ -159,3 +166,14 @@ for ax in (ax1, ax2):
 ax1.set_ylabel("θ / θ₀")
 course.save(fig, LESSON, "decay")
 course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/03_adamw.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 03`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `adamw_step(theta, g, m, v, t, …)`: one AdamW step, decay first, as `lmn_edu.AdamW` does.
+# 2. **Implement** `decay_after(theta0, lr, weight_decay, t)`: θ after t zero-gradient steps, in closed form.
+# 3. **Predict, then run.** With weight decay 0.2 and lr 1e-3, after how many zero-gradient steps is a weight halved? Compute it from your `decay_after`, then check with `lmn_edu.AdamW`.
+# 4. **Open question.** The paper's grokking needs weight decay. Which part of the AdamW step still acts once the training loss is almost zero, and what does it do to the network?

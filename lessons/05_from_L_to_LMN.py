@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 05 — from the connectivity matrix L to the linear mapping number
 #
+# **Goals.** Turn L into the linear mapping number LMN = 2^S_NL (eq 3); read LMN as a soft count of linear pieces; meet negative eigenvalues and the dependence on the number of points.
+#
+# **Prerequisites.** Lesson 04; eigenvalues of a symmetric matrix; entropy.
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 5 s; full mode: 1 min.
+# Exercises at the end: stubs in `lessons/exercises/05_from_L_to_LMN.py`.
+#
 # Lesson 04 built L: L_ij ≈ 1 when f is linear between points i and j. If f were made of c
 # separate linear pieces, the points would fall into c groups, linearly connected inside a
 # group and not across — L would be block-diagonal with c blocks of ones. Counting linear
@@ -170,3 +177,14 @@ ax3.set_ylabel("|eigenvalue|")
 ax3.set_title(f"untrained MLP, h1 → logits, N = {N_NET}")
 course.save(fig, LESSON, "L_to_LMN")
 course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/05_from_L_to_LMN.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 05`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `entropy_from_eigenvalues(mu)`: S_NL in bits (mind zero eigenvalues).
+# 2. **Implement** `lmn(L)`: the LMN of a connectivity matrix.
+# 3. **Predict, then run.** Blocks of sizes 10 and 10 give LMN 2. What do blocks of sizes 19 and 1 give: close to 2, or close to 1? Compute it with your `lmn`.
+# 4. **Open question.** Eq (3) takes |μ|. What would go wrong if it kept only the positive eigenvalues, given that about 40% of a network's are negative?

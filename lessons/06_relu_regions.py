@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 06 — LMN against the exact number of linear regions
 #
+# **Goals.** Count the exact linear regions of a 1-D ReLU network; compare them with its LMN and with the ideal soft count; see that LMN is not a region count.
+#
+# **Prerequisites.** Lesson 05; ReLU networks.
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 8 s; full mode: 2 min (5 on a busy machine).
+# Exercises at the end: stubs in `lessons/exercises/06_relu_regions.py`.
+#
 # A ReLU network is piecewise linear: it cuts its input space into regions, and on each
 # region it is one affine map. The number of regions is a classical complexity measure.
 # The paper motivates LMN with that count (its Figure 1): a measure of how many linear pieces a
@@ -217,3 +224,14 @@ ax3.set_title("LMN is not the region count")
 ax3.legend(fontsize=8)
 course.save(fig, LESSON, "relu_regions")
 course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/06_relu_regions.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 06`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `ideal_soft_count(region)`: the LMN of the ideal same-region matrix, 2^H(fractions).
+# 2. **Implement** `relu_kinks(w, b, lo, hi)`: where one ReLU layer on a 1-D input bends.
+# 3. **Predict, then run.** Double the width of the nets (`WIDTHS`). Will the number of regions double? Will the LMN? Run it and compare with your guess.
+# 4. **Open question.** LMN counts "distinctly different" linear maps, weighted by points. Which is the better measure of a network's complexity for generalization, and why might the answer depend on the data?

@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 07 — training and grokking
 #
+# **Goals.** Run (or read) the paper's addition run through `lmn_edu.train.train`; find the memorizing, generalizing and finalizing phases; watch LMN(h1) fall while generalizing.
+#
+# **Prerequisites.** Lessons 02–05.
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 5 s (reads the committed run); full mode: about 10 min of CPU time (25 on a busy machine).
+# Exercises at the end: stubs in `lessons/exercises/07_training_and_grokking.py`.
+#
 # *Grokking* is generalization long after memorization: the network first fits its
 # training pairs perfectly while still failing on the test pairs, and only much later —
 # with no change to the data or the optimizer — starts answering the test pairs correctly.
@@ -113,3 +120,14 @@ fig2(rows, path, title=f"add, {config.backend} {config.dtype}, seed {config.seed
 print("the paper's Fig 2, top row: accuracy, LMN, L2 against step")
 course.show(path)
 course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/07_training_and_grokking.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 07`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `phase_boundaries(rows)`: (memorization step, generalization step), None where never.
+# 2. **Implement** `generalizing_window(rows, column)`: the rows of the generalizing phase with a measurement.
+# 3. **Predict, then run.** Load the seed-1 and seed-2 runs (`course.paper_run("add", seed=1)`). Will memorization and generalization happen at the same steps as for seed 0? Within 10%? Use your `phase_boundaries`.
+# 4. **Open question.** LMN(h1) *rises* while the network memorizes (step 0 to 350). Why would memorizing need more linear pieces?

@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 08 — compression: LMN and L2 against the test loss
 #
+# **Goals.** See that LMN, unlike the L2 norm, is blind to scale; measure how linearly the test loss depends on LMN and on L2 in the generalizing phase.
+#
+# **Prerequisites.** Lesson 07.
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 5 s (reads the committed run); full mode: seconds after lesson 07 (else as 07).
+# Exercises at the end: stubs in `lessons/exercises/08_compression.py`.
+#
 # A popular story for grokking (Omnigrok, Liu et al. 2022) is about the *size* of the
 # weights: weight decay shrinks the L2 norm of the parameters until the network can no longer
 # afford to memorize. The paper argues that LMN is a better measure of this compression:
@@ -116,3 +123,14 @@ fig.colorbar(sc, ax=fig.axes, label="step")
 fig.suptitle("generalizing phase: test loss against LMN and against L2")
 course.save(fig, LESSON, "test_loss_vs_lmn_l2")
 course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/08_compression.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 08`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `linear_fit_r2(x, y)`: R² of a straight-line fit.
+# 2. **Implement** `spearman(x, y)`: the rank correlation.
+# 3. **Predict, then run.** Restrict the fit to the second half of the generalizing phase. Will R² for LMN and for L2 stay close to each other? Use your two functions on that window.
+# 4. **Open question.** On this run LMN and L2 fit the test loss almost equally well (R² 0.98 both). What run, or what measurement, could tell the two stories apart?

@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 09 — which layer? The affine-prefix identity and the paper's Fig 3
 #
+# **Goals.** Know which representation LMN is measured from; prove and check the affine-prefix identity; see why LMN(h2 → logits) = 1 always.
+#
+# **Prerequisites.** Lessons 04, 07.
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 10–20 s; full mode: about 2 min after lesson 07.
+# Exercises at the end: stubs in `lessons/exercises/09_which_layer.py`.
+#
 # LMN is measured from some representation inside the network to its output: take the
 # representations of two inputs at that layer, walk the straight line between them, and
 # push every point through the *rest* of the network (the "tail"). Our network names its
@@ -146,3 +153,14 @@ ax.set_title("our Fig 3: LMN from each layer (h2 → logits is 1 by the identity
 ax.legend(fontsize=8)
 course.save(fig, LESSON, "fig3")
 course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/09_which_layer.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 09`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `tail_h1(params, h1)`: the rest of the network after h1.
+# 2. **Implement** `tail_emb(params, emb)`: the rest of the network after the embedding.
+# 3. **Predict, then run.** Measure LMN from h2 to the probabilities (`output="probs"`) at step 0 and at the end: will it be larger or smaller at the end, and why?
+# 4. **Open question.** The paper's Fig 3 shows three non-trivial curves; a 3-layer MLP to its logits has two. Which reading of the paper do you find most plausible?

@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 10 — the connectivity matrix across training
 #
+# **Goals.** Look inside the LMN: the matrix L at initialization, memorization and mid-generalization (Appendix B); count negative eigenvalues; try a spectral ordering.
+#
+# **Prerequisites.** Lessons 05, 07.
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 10–30 s (reads the committed matrices); full mode: about 5 min.
+# Exercises at the end: stubs in `lessons/exercises/10_connectivity_across_training.py`.
+#
 # Appendix B of the paper looks inside the LMN: the matrix L itself (from h1 to the logits,
 # addition mod 31, on the training pairs) at three moments:
 #
@@ -144,3 +151,14 @@ for row, step in zip(axes, KEEP):
     row[2].legend(fontsize=8)
 course.save(fig, LESSON, "connectivity_matrices")
 course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/10_connectivity_across_training.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 10`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `mean_offdiagonal(L)`: the mean connectivity of distinct pairs.
+# 2. **Implement** `negative_share(L)`: the fraction of negative eigenvalues and their share of Σ|μ|.
+# 3. **Predict, then run.** At step 10600 (generalized; `course.paper_connectivity(10600)`), will the mean off-diagonal L be above or below step 7600's 0.975? Check with your function.
+# 4. **Open question.** Linearly connected pairs share their first token more than their answer (the table above). What would a network that had found the "clock" algorithm for addition show instead?

@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 11 — XOR's double descent
 #
+# **Goals.** Follow LMN(h1) of XOR after generalization: its minimum, its rise and second fall; compare the turning values with the paper's 15 and 20; relate them to XOR's bit cases.
+#
+# **Prerequisites.** Lessons 05, 07.
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 5 s (reads the committed run); full mode: about 7 min (20 on a busy machine).
+# Exercises at the end: stubs in `lessons/exercises/11_xor_double_descent.py`.
+#
 # On bitwise XOR of two 5-bit numbers the paper reports something new: after the network
 # generalizes, its LMN does not simply level off. It *rises* for a while, then falls again —
 # a double-descent shape — while the L2 norm shows nothing of the kind.
@@ -39,7 +46,11 @@ bits = (task.inputs[:, :, None] >> np.arange(5)) & 1          # (1024, 2, 5): th
 check(np.array_equal(np.bitwise_xor(bits[:, 0], bits[:, 1]), (task.labels[:, None] >> np.arange(5)) & 1),
       "XOR acts bit by bit: each of the 5 output bits depends only on the same bit of a and b")
 
-rows = course.paper_run("xor")[1] if course.quick() else course.run_history(config)[0]
+if course.quick():
+    saved, rows = course.paper_run("xor")
+    label = f"xor, the committed run ({saved['backend']} {saved['dtype']}), seed {saved['seed']}"
+else:
+    rows, label = course.run_history(config)[0], f"xor, {config.backend} {config.dtype}, seed {config.seed}"
 memorized, generalized = phase_steps(rows)
 print(f"memorized (train accuracy 1.0) at step {memorized}; generalized (test accuracy 1.0) at step {generalized}")
 check(memorized is not None, "the network memorizes XOR's training pairs")
@@ -95,6 +106,17 @@ for ax, (s, v), label in ((ax1, (steps, lmn_h1), "LMN (h1 → logits)"), (ax2, (
 for kind, s, v in turns:
     ax1.annotate(f"{kind} {v:.1f}", (s, v), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
 ax1.legend(fontsize=8)
-fig.suptitle(f"xor, numpy, seed {config.seed}{' (quick)' if course.quick() else ''}")
+fig.suptitle(label)
 course.save(fig, LESSON, "xor_lmn_l2")
 course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/11_xor_double_descent.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 11`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `bit_cases(a, b, k)`: which of the four cases (0,0), (0,1), (1,0), (1,1) bit k is in.
+# 2. **Implement** `local_minima(values)`: the interior local minima of a curve.
+# 3. **Predict, then run.** Do seeds 1 and 2 (`course.paper_run("xor", seed=1)`) show the same rise after generalization? At the same steps? Use `lmn_edu.analysis.turning_points`.
+# 4. **Open question.** The paper reads 15 and 20 as 5 × 3 and 5 × 4 linear pieces. Our values are about 20 and 34 on 819 points. Since LMN depends on N (lesson 05), can any count of pieces be read off an LMN value?

@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 12 — full-size runs with the torch backend
 #
+# **Goals.** Run the same loop on the torch backend; see float64 agree with NumPy to rounding and float32 drift; run the three tasks at full size (GPU when present).
+#
+# **Prerequisites.** Lesson 07; PyTorch installed (the lesson says so and stops without it).
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 20–60 s; full mode: about 15 min on 2 CPU cores, less on a GPU.
+# Exercises at the end: stubs in `lessons/exercises/12_torch_backend.py`.
+#
 # Everything so far ran on the NumPy backend: autograd for gradients, our own AdamW, float64.
 # It is easy to read and exact, but slow. The torch backend runs the *same* training loop
 # (`lmn_edu.train.train`) with PyTorch: torch's autograd, `torch.optim.AdamW`, and a GPU when
@@ -129,3 +136,14 @@ if torch is not None:
         for task, rows in runs.items():
             compare(phase_steps(rows)[1] is not None, f"{task}: test accuracy reaches 1.0 within 20 000 steps")
 course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/12_torch_backend.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 12`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `collapse_margin(dtype)`: the margin above which softmax cross-entropy is exactly 0 in that dtype.
+# 2. **Implement** `max_relative_difference(rows_a, rows_b, key)`: how far two histories drift apart.
+# 3. **Predict, then run.** Train the 300-step comparison in float32 on the NumPy backend (`backend="numpy", dtype="float32"`). Will it drift from float64 as much as torch's float32 does?
+# 4. **Open question.** In float32 a margin of about 16.6 makes a sample's loss and gradient exactly 0. Weight decay keeps shrinking the weights meanwhile. How could that change when, or whether, a network generalizes?
