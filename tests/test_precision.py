@@ -236,4 +236,6 @@ def test_section_counts_from_the_run_folders(tmp_path):
     assert "| float64 | 2 | 2 | 2 | 2 | median 12" in text
     assert "s2-float32 (stopped at step 4" in text
     assert "| 0 | – (ran to 30" in text
-    assert "seed(s) 1" in text and "not tested" in text
+    assert "Softmax Collapse does occur in float32: 1 of 2 runs" in text
+    assert "| 1 | 25\u202f000 | 0 | 0.1 (0) | – | 25\u202f000 |" in text     # collapse from step 0 on
+    assert "its effect is not tested" in text
