@@ -91,35 +91,51 @@ def _generalized(out, seed):
         return False
 
 
-def run_study(seeds, steps, out, variants=tuple(VARIANTS), log=print):
-    """Train every (seed, variant) not yet in ``out``, one after another, resumable (a run with
-    no history.json is run again): seed by seed the float32/float64 pair, then the remedy where
-    float32 did not generalize; the remedy on the other seeds last."""
-    from lmn_edu.train import train
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+def run_one(seed, variant, steps, out):
+    """Train one run of the study unless it finished already; returns a line saying what happened."""
+    import torch
+    from threadpoolctl import threadpool_limits
 
-    def one(seed, variant):
-        config = study_config(seed, variant, steps, out)
-        if (config.run_dir / "history.json").exists():
-            log(f"{config.name}: done already")
-            return
+    from lmn_edu.train import train
+    config = study_config(seed, variant, steps, out)
+    if (config.run_dir / "history.json").exists():
+        return f"{config.name}: done already"
+    torch.set_num_threads(1)                  # small arrays: one thread per run is fastest
+    with threadpool_limits(1):
         try:
             train(config, callback=_stop_when_held(), overwrite=True)
-            log(f"{config.name}: ran all {steps} steps")
+            return f"{config.name}: ran all {steps} steps"
         except _Held:
-            log(f"{config.name}: generalized and held; stopped")
+            return f"{config.name}: generalized and held; stopped"
 
+
+def run_study(seeds, steps, out, variants=tuple(VARIANTS), jobs=1, log=print):
+    """Train every (seed, variant) not yet finished in ``out``; resumable (a run without
+    history.json is run again from the start).
+
+    One job: seed by seed the float32/float64 pair, then the remedy where float32 did not
+    generalize; the remedy on the other seeds last. Several jobs: every run at once, ``jobs``
+    processes.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        todo = [(s, v) for s in seeds for v in VARIANTS if v in variants]
+        with ProcessPoolExecutor(jobs) as pool:
+            for line in pool.map(run_one, *zip(*todo), [steps] * len(todo), [out] * len(todo)):
+                log(line)
+        return
     remedy = "float32-loss64" in variants
     for seed in seeds:                        # seed by seed: the pair, then the remedy where float32 failed
         for variant in ("float32", "float64"):
             if variant in variants:
-                one(seed, variant)
+                log(run_one(seed, variant, steps, out))
         if remedy and not _generalized(out, seed):
-            one(seed, "float32-loss64")
+            log(run_one(seed, "float32-loss64", steps, out))
     if remedy:                                # then the remedy on the seeds where float32 generalized
         for seed in seeds:
-            one(seed, "float32-loss64")
+            log(run_one(seed, "float32-loss64", steps, out))
 
 
 # --- reading the study --------------------------------------------------------------------
@@ -412,15 +428,12 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     p.add_argument("--steps", type=int, default=30_000)
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    p.add_argument("--jobs", type=int, default=1, help="runs at once, one process each (one CPU thread each)")
     p.add_argument("--out", default=str(PAPER_RESULTS / OUT))
     args = p.parse_args(argv)
     if args.run:
-        import torch
-        from threadpoolctl import threadpool_limits
-        torch.set_num_threads(1)
-        with threadpool_limits(1):
-            run_study(args.seeds, args.steps, args.out, tuple(args.variants),
-                      log=lambda s: print(s, flush=True))
+        run_study(args.seeds, args.steps, args.out, tuple(args.variants), args.jobs,
+                  log=lambda s: print(s, flush=True))
         return 0
     print("\n".join(section(load_study(args.out))))
     return 0
