@@ -15,8 +15,8 @@
 # random 80/20 split.
 
 # %%
-import _common
-from _common import check
+from lmn_edu import course
+from lmn_edu.course import check
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -25,7 +25,7 @@ import lmn_edu
 from lmn_edu.datasets import s4_elements
 
 LESSON = "01_tasks"
-_common.header("Lesson 01: the three tasks", "nothing to shrink (no training)", "a few seconds")
+course.header("Lesson 01: the three tasks", "nothing to shrink (no training)", "a few seconds")
 
 
 def table(task):
@@ -127,14 +127,16 @@ for name, t in tasks.items():
 # ## A picture of the tables, with the test pairs marked
 
 # %%
-fig = Figure(figsize=(13, 4.4), layout="constrained")
+fig = Figure(figsize=(14, 5), layout="constrained")
 for ax, (name, t) in zip(fig.subplots(1, 3), tasks.items()):
-    ax.imshow(tables[name], cmap="viridis", interpolation="nearest")
+    im = ax.imshow(tables[name], cmap="viridis", interpolation="nearest")
     _, te = lmn_edu.split(t, 0.8, rng=np.random.default_rng(0))
     ax.scatter(t.inputs[te, 1], t.inputs[te, 0], s=4, c="white", marker="s", label="test pair")
-    ax.set_title(f"{name}: a ∘ b (row a, column b)")
-    ax.set_xlabel("b")
-    ax.set_ylabel("a")
-    ax.legend(loc="lower right", fontsize=7)
-_common.save(fig, LESSON, "tables")
-_common.done()
+    ax.set_title(f"{name}: a ∘ b")
+    ax.set_xlabel("b (column)")
+    ax.set_ylabel("a (row)")
+    ax.legend(loc="upper right", fontsize=7, framealpha=0.9)
+    fig.colorbar(im, ax=ax, label="symbol a ∘ b", shrink=0.8)
+fig.suptitle("the three operation tables; white squares: the 20% test pairs (seed 0)")
+course.save(fig, LESSON, "tables")
+course.done()

@@ -16,8 +16,8 @@
 # (central finite differences).
 
 # %%
-import _common
-from _common import check, pick
+from lmn_edu import course
+from lmn_edu.course import check, pick
 
 import numpy as np
 from autograd import grad
@@ -27,7 +27,7 @@ import lmn_edu
 
 LESSON = "02_mlp"
 N_CHECK = pick(8, 40)
-_common.header("Lesson 02: the MLP and its gradients",
+course.header("Lesson 02: the MLP and its gradients",
                f"{N_CHECK} finite-difference checks per parameter array instead of 40",
                f"{N_CHECK} finite-difference checks per parameter array; a few seconds")
 
@@ -124,5 +124,5 @@ ax.plot([-lim, lim], [-lim, lim], lw=0.5, color="gray")
 ax.set_xlabel("autograd")
 ax.set_ylabel("finite differences")
 ax.set_title("dloss/dθ for random entries θ")
-_common.save(fig, LESSON, "gradients")
-_common.done()
+course.save(fig, LESSON, "gradients")
+course.done()

@@ -14,8 +14,8 @@
 # A constant coordinate is a (flat) straight line: the package counts it as r² = 1.
 
 # %%
-import _common
-from _common import check
+from lmn_edu import course
+from lmn_edu.course import check
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 import lmn_edu
 
 LESSON = "04_linear_connectivity"
-_common.header("Lesson 04: linear connectivity along a line", "nothing to shrink (no training)",
+course.header("Lesson 04: linear connectivity along a line", "nothing to shrink (no training)",
                "a few seconds")
 
 lam = lmn_edu.lambdas(21)
@@ -136,5 +136,5 @@ ax2.plot(kinks, r2_kink, ".-")
 ax2.set_xlabel("position λ* of the ReLU kink on the line")
 ax2.set_ylabel("r²")
 ax2.set_title("one kink: r² depends on where it is")
-_common.save(fig, LESSON, "r_squared")
-_common.done()
+course.save(fig, LESSON, "r_squared")
+course.done()

@@ -10,14 +10,14 @@
 #
 # Both backends start from the same NumPy initialisation, so in float64 they should follow
 # the same trajectory up to rounding. torch defaults to float32 (fast on GPUs); the
-# authors' own code trained in float64, which matters for S4 (see the design notes), so
-# the full-size runs here use float64.
+# authors' own code trained in float64, so the full-size runs here use float64 too (lesson 12's
+# exercise 1 shows one way precision can matter late in training).
 #
 # PyTorch is optional: without it this lesson says so and stops.
 
 # %%
-import _common
-from _common import check, compare, pick
+from lmn_edu import course
+from lmn_edu.course import check, compare, observe, pick
 
 import time
 
@@ -29,7 +29,7 @@ from lmn_edu.plots import fig2
 from lmn_edu.train import train
 
 LESSON = "12_torch_backend"
-_common.header(
+course.header(
     "Lesson 12: full-size runs with the torch backend",
     "a 300-step comparison of the two backends and 300-step runs of each task, instead of 20 000",
     "the comparison, then 20 000 steps of add, s4 and xor in float64 with LMN every 500 steps on the "
@@ -60,7 +60,7 @@ if torch is not None:
 # %%
 def compare_config(backend, dtype="float64", device="cpu"):
     return lmn_edu.RunConfig(task="add", backend=backend, dtype=dtype, device=device, steps=300, eval_every=50,
-                             lmn_every=150, lmn_points="test", out=str(_common.figure_dir(LESSON) / "compare" / dtype))
+                             lmn_every=150, lmn_points="test", out=str(course.figure_dir(LESSON) / "compare" / dtype))
 
 
 if torch is not None:
@@ -96,7 +96,7 @@ if torch is not None:
     drift = max(abs(x["train_loss"] - y["train_loss"]) / x["train_loss"] for x, y in zip(histories["torch"], f32))
     print(f"largest relative difference of the train loss, float32 vs float64: {drift:.1e}")
     check(drift > 1e-12, "float32 does not reproduce float64 to the last digit")
-    compare(phase_steps(f32)[0] == phase_steps(histories["torch"])[0],
+    observe(phase_steps(f32)[0] == phase_steps(histories["torch"])[0],
             "float32 memorizes at the same evaluated step as float64 (evaluated every 50 steps)")
 
 # %% [markdown]
@@ -112,9 +112,9 @@ if torch is not None:
         config = lmn_edu.RunConfig(
             task=task, backend="torch", dtype="float64",
             steps=pick(300, 20_000), eval_every=pick(20, 100), lmn_every=pick(150, 500),
-            lmn_points=pick("test", "train"), out=str(_common.figure_dir(LESSON) / pick("runs-quick", "runs")))
+            lmn_points=pick("test", "train"), out=str(course.output_root() / pick("runs-quick", "runs")))
         start = time.perf_counter()
-        rows, _ = _common.run_history(config)
+        rows, _ = course.run_history(config)
         runs[task] = rows
         memorized, generalized = phase_steps(rows)
         last = rows[-1]
@@ -122,10 +122,10 @@ if torch is not None:
               f"{last['lmn_h1']:.2f}; memorized at step {memorized}, generalized at step {generalized}; "
               f"{time.perf_counter() - start:.0f} s")
         check(all(np.isfinite(r["train_loss"]) for r in rows), f"{task}: the loss stayed finite")
-        path = _common.figure_dir(LESSON) / f"fig2_{task}.png"
-        fig2(rows, path, title=f"{task}, torch float64, seed 0{' (quick)' if _common.QUICK else ''}")
-        print(f"figure: {path}")
-    if not _common.QUICK:
+        path = course.figure_dir(LESSON) / f"fig2_{task}.png"
+        fig2(rows, path, title=f"{task}, torch float64, seed 0{' (quick)' if course.quick() else ''}")
+        course.show(path)
+    if not course.quick():
         for task, rows in runs.items():
             compare(phase_steps(rows)[1] is not None, f"{task}: test accuracy reaches 1.0 within 20 000 steps")
-_common.done()
+course.done()

@@ -174,7 +174,7 @@ def load_run(path):
     try:
         if path.is_dir():
             config = json.loads((path / "config.json").read_text())
-            rows = _read_rows(path)
+            rows = _read_rows(path) if isinstance(config, dict) else None
         else:
             data = json.loads(path.read_text())
             config, rows = ({}, data) if isinstance(data, list) else (data.get("config"), data.get("rows"))

@@ -108,15 +108,16 @@ def refinement_order(steps):
 # ---------------------------------------------------------------- files
 
 def run_path(results, task, seed):
-    return Path(results) / f"{task}-s{seed}.json"
+    """A run's folder (history.py's layout); a legacy ``<task>-s<seed>.json`` file is read too."""
+    folder = Path(results) / f"{task}-s{seed}"
+    legacy = folder.with_suffix(".json")
+    return legacy if legacy.exists() and not folder.exists() else folder
 
 
 def load_run(path):
-    """(config dict, rows) from a results JSON; a bare history.json list gives ({}, rows)."""
-    data = json.loads(Path(path).read_text())
-    if isinstance(data, list):
-        return {}, data
-    return data.get("config", {}), data.get("rows", [])
+    """(config dict, rows) of a run folder or a legacy results JSON."""
+    from .history import load_run as _load
+    return _load(path)
 
 
 def save_run(path, config, rows):
@@ -378,22 +379,23 @@ def appendix_b(results, task="add", seed=0, steps=None, layer="h1"):
     results = Path(results)
     out_path = results / "appendix_b.npz"
     if steps is None:
-        found = (results / "snapshots").glob(f"{task}-s{seed}-step*.npz")
-        steps = sorted({int(p.stem.rsplit("step", 1)[1]) for p in found} | set(APPENDIX_B_STEPS))
+        found = (results / f"{task}-s{seed}" / "snapshots").glob("step*.npz")
+        steps = sorted({int(p.stem[4:]) for p in found} | set(APPENDIX_B_STEPS))
     out = {}
     if out_path.exists():
         with np.load(out_path) as z:
             for s in steps:
                 if f"L{s}" in z.files:
                     out[s] = (z[f"L{s}"], z[f"order{s}"], z[f"mu{s}"])
-    missing = [s for s in steps if s not in out and (results / "snapshots" / f"{task}-s{seed}-step{s}.npz").exists()]
+    snap = results / f"{task}-s{seed}" / "snapshots"
+    missing = [s for s in steps if s not in out and (snap / f"step{s:06d}.npz").exists()]
     if missing:
         meta, _ = load_run(run_path(results, task, seed))
         config = config_from_meta(meta)
         task_, train_idx, test_idx, _ = setup_run(config)
         points = lmn_points(task_, train_idx, test_idx, config.lmn_points)
         for s in missing:
-            params = load_params(results / "snapshots" / f"{task}-s{seed}-step{s}.npz")
+            params = load_params(snap / f"step{s:06d}.npz")
             L = layer_connectivity(params, points, layer, config.lmn_output, config.n_lambda)   # (N, N)
             out[s] = (L.astype(np.float16), spectral_order(L), np.linalg.eigvalsh(L))
         arrays = {}
@@ -670,7 +672,7 @@ def build_report(results, docs="docs", tasks=TASKS, seeds=SEEDS, log=print):
                "![LMN and L2 against test loss](figures/reproduction/vs_test_loss.png)", "",
                "Each point is an LMN measurement between memorization and generalization; lines are "
                "least-squares fits per seed, r the Pearson correlation.", ""]
-    mats = appendix_b(results) if (results / "snapshots").exists() or (results / "appendix_b.npz").exists() else {}
+    mats = appendix_b(results) if (results / "add-s0" / "snapshots").exists() or (results / "appendix_b.npz").exists() else {}
     if mats:
         plots.connectivity_panels({f"add seed 0, step {s}": v for s, v in mats.items()}, figdir / "appendix_b.png")
         md += ["### Appendix B: the connectivity matrix L (h1 → logits, addition, train points)", "",
