@@ -172,7 +172,8 @@ def summarize(rows):
 
     ``collapse``: the first step with a training sample at exactly zero loss, and the largest
     share of such samples (with its step). ``lost``: the first step after test accuracy first
-    reached 1 where it fell below STABLE again.
+    reached 1 where it fell below STABLE again, and ``zero_before_lost`` the share of samples at
+    zero loss at the evaluation before it.
     """
     from lmn_edu.analysis import phase_steps
     mem, reach = phase_steps(rows)
@@ -185,7 +186,9 @@ def summarize(rows):
     lost = None if reach is None else next(
         (r["step"] for r in rows if r["step"] > reach and r.get("test_acc") is not None and r["test_acc"] < STABLE),
         None)
+    before_lost = [x for st, x in zero if lost is not None and st < lost]
     return {"mem": mem, "reach": reach, "gen": gen, "last": rows[-1]["step"], "lost": lost,
+            "zero_before_lost": before_lost[-1] if before_lost else None,
             "max": {c: max(x for _, x in v) if v else None for c, v in diag.items()},
             "rows_nonzero": {c: sum(x > 0 for _, x in v) for c, v in diag.items()},
             "rows": {c: len(v) for c, v in diag.items()},
@@ -351,12 +354,15 @@ def section(results, figdir=None):
         out += ["", "Float32 per seed: step test accuracy first reached 1, first collapse, the largest share "
                     "at loss 0 (its step), the step test accuracy fell below "
                     f"{STABLE} again after reaching 1, and the generalization step:", "",
-                "| seed | reaches 1 | first collapse | largest share at loss 0 | lost | generalized |",
+                "| seed | reaches 1 | first collapse | largest share at loss 0 | lost (share at loss 0 just before) "
+                "| generalized |",
                 "|---|---|---|---|---|---|"]
         for seed, x in sorted(f32.items()):
             share, at = x["peak"][1], x["peak"][0]
+            before = f" ({_frac(x['zero_before_lost'])})" if x["lost"] is not None else ""
             out.append(f"| {seed} | {_fmt(x['reach'])} | {_fmt(x['collapse'])} | "
-                       f"{_frac(share)}{f' ({_fmt(at)})' if share else ''} | {_fmt(x['lost'])} | {_fmt(x['gen'])} |")
+                       f"{_frac(share)}{f' ({_fmt(at)})' if share else ''} | {_fmt(x['lost'])}{before} | "
+                       f"{_fmt(x['gen'])} |")
     if figdir is not None:
         figure(study, Path(figdir) / "s4_precision.png")
         out += ["", "![S4 precision study](figures/reproduction/s4_precision.png)", "",
@@ -385,20 +391,27 @@ def answer(summ):
     else:
         before = [s for s, x in collapsed.items() if x["reach"] is None or x["collapse"] < x["reach"]]
         after = [s for s, x in collapsed.items() if x["reach"] is not None and x["collapse"] >= x["reach"]]
+        reached = [x for x in collapsed.values() if x["reach"] is not None]
         said.append(f"Softmax Collapse does occur in float32: {len(collapsed)} of {len(f32)} runs had training "
                     f"samples at exactly zero loss (up to a share of {_frac(_mx(list(f32.values()), 'zero_loss_frac'))}"
-                    f"); in {len(after)} of them it began only after test accuracy had reached 1, in {len(before)} "
-                    "before (or without) it.")
-        lost = [s for s, x in collapsed.items() if x["lost"] is not None]
+                    f"); {len(reached)} of them still reached test accuracy 1 "
+                    f"({sum(x['collapse'] < x['reach'] for x in reached)} with collapse already under way), so "
+                    "collapse of part of the samples did not stop generalization there.")
+        lost = [x for x in collapsed.values() if x["lost"] is not None]
         if lost:
-            said.append(f"{len(lost)} float32 run(s) lost test accuracy (below {STABLE}) after reaching 1, "
-                        "while samples sat at zero loss: collapse goes with instability after generalizing here.")
-        f64c = sum(x["collapse"] is not None for x in f64.values())
-        said.append(f"Float64 runs with collapse: {f64c} of {len(f64)}.")
+            said.append(f"{len(lost)} of them lost test accuracy (below {STABLE}) again after reaching 1, with a share "
+                        f"of {', '.join(_frac(x['zero_before_lost']) for x in lost)} of the samples at zero loss at "
+                        "the evaluation before: the loss of accuracy coincides with collapse; that collapse "
+                        "caused it is not shown.")
+        if f64:
+            f64c = sum(x["collapse"] is not None for x in f64.values())
+            said.append(f"Float64 runs with collapse: {f64c} of {len(f64)}.")
     deficit = n_gen(f32) < n_gen(f64)
-    if not deficit:
+    if not f64:
+        said.append("No float64 run finished: whether float32 generalizes less often is not tested.")
+    elif not deficit:
         said.append("Float32 did not generalize less often than float64 here, so there is no float32 failure "
-                    "for Softmax Collapse to explain; it delayed or disturbed float32 runs at most where noted.")
+                    "for Softmax Collapse to explain.")
     if rem:
         common = sorted(set(rem) & set(f32))
         failed = [s for s in common if f32[s]["gen"] is None]
