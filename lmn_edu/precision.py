@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-COLUMNS = ("zero_loss_frac", "zero_grad_frac", "rounded_update_frac")
+COLUMNS = ("zero_loss_frac", "zero_grad_frac", "rounded_update_frac", "max_margin")
 
 
 def collapse_margin(dtype):
@@ -57,6 +57,19 @@ def correct_class_grad(logits, labels):
     p_iy = exp(−loss_i), as the backward pass of a log-softmax computes it.
     """
     return np.exp(-per_sample_loss(logits, labels)) - 1
+
+
+def margins(logits, labels):
+    """z_iy − max_{k≠y} z_ik of each sample, (N,): how far each is from collapse (see collapse_margin).
+
+    Negative where the sample is misclassified. Needs at least two classes.
+    """
+    z = np.asarray(logits)                                   # (N, C)
+    rows = np.arange(len(z))
+    correct = z[rows, labels]
+    others = z.copy()
+    others[rows, labels] = -np.inf
+    return correct - others.max(axis=1)
 
 
 def zero_loss_frac(logits, labels):
@@ -112,10 +125,12 @@ def rounded_update_frac(params, updates, lr, weight_decay):
 
 
 def diagnostics(logits, labels, params, updates, lr, weight_decay):
-    """All of ``COLUMNS`` at once: the losses from ``logits`` (train samples, in the loss dtype),
-    the rounding from ``params`` and the next step's ``updates`` (in the params' dtype)."""
+    """All of ``COLUMNS`` at once: the losses and the largest margin from ``logits`` (train
+    samples, in the loss dtype), the rounding from ``params`` and the next step's ``updates``
+    (in the params' dtype)."""
     return {
         "zero_loss_frac": zero_loss_frac(logits, labels),
         "zero_grad_frac": zero_grad_frac(logits, labels),
         "rounded_update_frac": rounded_update_frac(params, updates, lr, weight_decay),
+        "max_margin": float(margins(logits, labels).max()),
     }

@@ -46,6 +46,14 @@ def test_large_margins_collapse_in_float32_but_not_float64():
     assert precision.per_sample_loss(z, y)[0] == pytest.approx(4 * math.exp(-25), rel=1e-12)
 
 
+def test_margins():
+    z = np.array([[3.0, 1.0, 2.5], [0.0, 4.0, 1.0]])
+    np.testing.assert_allclose(precision.margins(z, [0, 0]), [0.5, -4.0])
+    z, y = margin_logits([5.0, 25.0])
+    w = {"w": np.ones(2, dtype=np.float32)}
+    assert precision.diagnostics(z, y, w, w, 1e-3, 0.2)["max_margin"] == 25.0
+
+
 def test_a_wrong_argmax_never_collapses():
     z, y = margin_logits([-40.0], dtype=np.float32)           # the label trails by 40
     assert precision.per_sample_loss(z, y)[0] == pytest.approx(40 + math.log(4), rel=1e-6)
@@ -134,6 +142,7 @@ def test_backends_agree(collapsed_params, dtype):
     tol = {"float64": 1.5 / n_train, "float32": 10 / n_train}[dtype]
     for k in ("zero_loss_frac", "zero_grad_frac"):
         assert abs(a[k] - b[k]) <= tol, (k, a[k], b[k])
+    assert a["max_margin"] == pytest.approx(b["max_margin"], rel={"float64": 1e-6, "float32": 1e-4}[dtype])
     assert abs(a["rounded_update_frac"] - b["rounded_update_frac"]) <= {"float64": 1e-6, "float32": 1e-3}[dtype]
     if dtype == "float32":
         assert a["zero_loss_frac"] > 0.5                          # the scaled margins collapse here …
@@ -227,4 +236,6 @@ def test_section_counts_from_the_run_folders(tmp_path):
     assert "| float64 | 2 | 2 | 2 | 2 | median 12" in text
     assert "s2-float32 (stopped at step 4" in text
     assert "| 0 | – (ran to 30" in text
-    assert "seed(s) 1" in text and "not tested" in text
+    assert "Softmax Collapse does occur in float32: 1 of 2 runs" in text
+    assert "| 1 | 25\u202f000 | 0 | 0.1 (0) | – | 25\u202f000 |" in text     # collapse from step 0 on
+    assert "its effect is not tested" in text

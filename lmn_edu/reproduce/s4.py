@@ -25,6 +25,7 @@ import numpy as np
 
 from lmn_edu.config import RunConfig
 from lmn_edu.history import PAPER_RESULTS
+from lmn_edu.precision import collapse_margin
 
 OUT = "s4_precision"                     # under results/paper
 HOLD = 2000                              # steps of test accuracy >= STABLE after reaching 1
@@ -90,35 +91,51 @@ def _generalized(out, seed):
         return False
 
 
-def run_study(seeds, steps, out, variants=tuple(VARIANTS), log=print):
-    """Train every (seed, variant) not yet in ``out``, one after another, resumable (a run with
-    no history.json is run again): seed by seed the float32/float64 pair, then the remedy where
-    float32 did not generalize; the remedy on the other seeds last."""
-    from lmn_edu.train import train
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+def run_one(seed, variant, steps, out):
+    """Train one run of the study unless it finished already; returns a line saying what happened."""
+    import torch
+    from threadpoolctl import threadpool_limits
 
-    def one(seed, variant):
-        config = study_config(seed, variant, steps, out)
-        if (config.run_dir / "history.json").exists():
-            log(f"{config.name}: done already")
-            return
+    from lmn_edu.train import train
+    config = study_config(seed, variant, steps, out)
+    if (config.run_dir / "history.json").exists():
+        return f"{config.name}: done already"
+    torch.set_num_threads(1)                  # small arrays: one thread per run is fastest
+    with threadpool_limits(1):
         try:
             train(config, callback=_stop_when_held(), overwrite=True)
-            log(f"{config.name}: ran all {steps} steps")
+            return f"{config.name}: ran all {steps} steps"
         except _Held:
-            log(f"{config.name}: generalized and held; stopped")
+            return f"{config.name}: generalized and held; stopped"
 
+
+def run_study(seeds, steps, out, variants=tuple(VARIANTS), jobs=1, log=print):
+    """Train every (seed, variant) not yet finished in ``out``; resumable (a run without
+    history.json is run again from the start).
+
+    One job: seed by seed the float32/float64 pair, then the remedy where float32 did not
+    generalize; the remedy on the other seeds last. Several jobs: every run at once, ``jobs``
+    processes.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        todo = [(s, v) for s in seeds for v in VARIANTS if v in variants]
+        with ProcessPoolExecutor(jobs) as pool:
+            for line in pool.map(run_one, *zip(*todo), [steps] * len(todo), [out] * len(todo)):
+                log(line)
+        return
     remedy = "float32-loss64" in variants
     for seed in seeds:                        # seed by seed: the pair, then the remedy where float32 failed
         for variant in ("float32", "float64"):
             if variant in variants:
-                one(seed, variant)
+                log(run_one(seed, variant, steps, out))
         if remedy and not _generalized(out, seed):
-            one(seed, "float32-loss64")
+            log(run_one(seed, "float32-loss64", steps, out))
     if remedy:                                # then the remedy on the seeds where float32 generalized
         for seed in seeds:
-            one(seed, "float32-loss64")
+            log(run_one(seed, "float32-loss64", steps, out))
 
 
 # --- reading the study --------------------------------------------------------------------
@@ -151,19 +168,33 @@ def load_study(results):
 
 
 def summarize(rows):
-    """One run in numbers: its generalization steps, how it ended, its diagnostics."""
+    """One run in numbers: its generalization steps, how it ended, its diagnostics.
+
+    ``collapse``: the first step with a training sample at exactly zero loss, and the largest
+    share of such samples (with its step). ``lost``: the first step after test accuracy first
+    reached 1 where it fell below STABLE again, and ``zero_before_lost`` the share of samples at
+    zero loss at the evaluation before it.
+    """
     from lmn_edu.analysis import phase_steps
     mem, reach = phase_steps(rows)
     gen = stable_generalization(rows)
-    diag = {c: [r[c] for r in rows if r.get(c) is not None] for c in ("zero_loss_frac", "zero_grad_frac",
-                                                                      "rounded_update_frac")}
+    cols = ("zero_loss_frac", "zero_grad_frac", "rounded_update_frac", "max_margin")
+    diag = {c: [(r["step"], r[c]) for r in rows if r.get(c) is not None] for c in cols}
     window = [r for r in rows if mem is not None and r["step"] >= mem and (gen is None or r["step"] <= gen)]
-    return {"mem": mem, "reach": reach, "gen": gen, "last": rows[-1]["step"],
-            "max": {c: max(v) if v else None for c, v in diag.items()},
-            "rows_nonzero": {c: sum(x > 0 for x in v) for c, v in diag.items()},
+    zero = diag["zero_loss_frac"]
+    peak = max(zero, key=lambda p: p[1]) if zero else (None, None)
+    lost = None if reach is None else next(
+        (r["step"] for r in rows if r["step"] > reach and r.get("test_acc") is not None and r["test_acc"] < STABLE),
+        None)
+    before_lost = [x for st, x in zero if lost is not None and st < lost]
+    return {"mem": mem, "reach": reach, "gen": gen, "last": rows[-1]["step"], "lost": lost,
+            "zero_before_lost": before_lost[-1] if before_lost else None,
+            "max": {c: max(x for _, x in v) if v else None for c, v in diag.items()},
+            "rows_nonzero": {c: sum(x > 0 for _, x in v) for c, v in diag.items()},
             "rows": {c: len(v) for c, v in diag.items()},
+            "collapse": next((st for st, x in zero if x > 0), None), "peak": peak,
             "phase_mean": {c: (float(np.mean([r[c] for r in window if r.get(c) is not None]))
-                               if any(r.get(c) is not None for r in window) else None) for c in diag},
+                               if any(r.get(c) is not None for r in window) else None) for c in cols},
             "min_train_loss": min(r["train_loss"] for r in rows)}
 
 
@@ -183,6 +214,11 @@ def _dist(steps):
     if not got:
         return "none"
     return f"median {_fmt(int(np.median(got)))} ({_fmt(got[0])}–{_fmt(got[-1])})"
+
+
+def _mx(sm, column):
+    vals = [x["max"][column] for x in sm if x["max"][column] is not None]
+    return max(vals) if vals else None
 
 
 def figure(study, path):
@@ -293,25 +329,40 @@ def section(results, figdir=None):
                     f"{sum(a is not None and b is None for a, b in d)}, only float64 in "
                     f"{sum(a is None and b is not None for a, b in d)}."]
     out += ["", "**Diagnostics over training** (every evaluation of every finished run; the loss shares in "
-                "the dtype the loss is computed in, the rounding in the params' dtype):", "",
-            "| precision | max share of samples, loss exactly 0 | max share, correct-class gradient exactly 0 | "
-            "evaluations with any zero loss | max share of updates rounding away | "
-            "mean share rounding away, memorization → generalization (median over runs) | smallest train loss |",
-            "|---|---|---|---|---|---|---|"]
+                "the dtype the loss is computed in, the rounding in the params' dtype; “collapse”: a training "
+                "sample with loss exactly 0):", "",
+            "| precision | runs with collapse | first collapse, step | largest share of samples at loss 0 | "
+            "… correct-class gradient 0 | largest margin (threshold) | largest share of updates rounding away | "
+            "runs that lost test accuracy after reaching 1 |",
+            "|---|---|---|---|---|---|---|---|"]
     for v in VARIANTS:
         sm = list(summ[v].values())
         if not sm:
             continue
-
-        def mx(c):
-            vals = [x["max"][c] for x in sm if x["max"][c] is not None]
-            return max(vals) if vals else None
-        phase = [x["phase_mean"]["rounded_update_frac"] for x in sm if x["phase_mean"]["rounded_update_frac"] is not None]
-        out.append(f"| {LABELS[v]} | {_frac(mx('zero_loss_frac'))} | {_frac(mx('zero_grad_frac'))} | "
-                   f"{sum(x['rows_nonzero']['zero_loss_frac'] for x in sm)} of "
-                   f"{sum(x['rows']['zero_loss_frac'] for x in sm)} | {_frac(mx('rounded_update_frac'))} | "
-                   f"{_frac(float(np.median(phase)) if phase else None)} | "
-                   f"{min(x['min_train_loss'] for x in sm):.2g} |")
+        margin_dtype = "float64" if v != "float32" else "float32"
+        margins = [x["max"]["max_margin"] for x in sm if x["max"]["max_margin"] is not None]
+        out.append(
+            f"| {LABELS[v]} | {sum(x['collapse'] is not None for x in sm)} of {len(sm)} | "
+            f"{_dist([x['collapse'] for x in sm])} | {_frac(_mx(sm, 'zero_loss_frac'))} | "
+            f"{_frac(_mx(sm, 'zero_grad_frac'))} | "
+            + (f"{max(margins):.1f} ({collapse_margin(margin_dtype):.1f}; measured in {len(margins)} of {len(sm)})"
+               if margins else f"not measured ({collapse_margin(margin_dtype):.1f})")
+            + f" | {_frac(_mx(sm, 'rounded_update_frac'))} | {sum(x['lost'] is not None for x in sm)} of "
+              f"{sum(x['reach'] is not None for x in sm)} |")
+    f32 = summ["float32"]
+    if f32:
+        out += ["", "Float32 per seed: step test accuracy first reached 1, first collapse, the largest share "
+                    "at loss 0 (its step), the step test accuracy fell below "
+                    f"{STABLE} again after reaching 1, and the generalization step:", "",
+                "| seed | reaches 1 | first collapse | largest share at loss 0 | lost (share at loss 0 just before) "
+                "| generalized |",
+                "|---|---|---|---|---|---|"]
+        for seed, x in sorted(f32.items()):
+            share, at = x["peak"][1], x["peak"][0]
+            before = f" ({_frac(x['zero_before_lost'])})" if x["lost"] is not None else ""
+            out.append(f"| {seed} | {_fmt(x['reach'])} | {_fmt(x['collapse'])} | "
+                       f"{_frac(share)}{f' ({_fmt(at)})' if share else ''} | {_fmt(x['lost'])}{before} | "
+                       f"{_fmt(x['gen'])} |")
     if figdir is not None:
         figure(study, Path(figdir) / "s4_precision.png")
         out += ["", "![S4 precision study](figures/reproduction/s4_precision.png)", "",
@@ -326,42 +377,61 @@ def answer(summ):
     f32, f64, rem = summ["float32"], summ["float64"], summ["float32-loss64"]
     if not f32:
         return "Not tested: no finished float32 run."
-    n32 = sum(x["gen"] is not None for x in f32.values())
-    n64 = sum(x["gen"] is not None for x in f64.values())
-    collapsed = [s for s, x in f32.items() if (x["max"]["zero_loss_frac"] or 0) > 0]
-    e32 = sum(x["gen"] is not None and x["gen"] <= EARLY for x in f32.values())
-    e64 = sum(x["gen"] is not None and x["gen"] <= EARLY for x in f64.values())
-    said = [f"In this study float32 generalized in {n32} of {len(f32)} runs ({e32} within 20k) and float64 in "
-            f"{n64} of {len(f64)} ({e64} within 20k)."]
-    if n32 == len(f32) and n64 == len(f64):
-        said.append("So there is no float32 failure here to explain: both precisions generalize.")
-    elif n32 >= n64:
-        said.append("Float32 did not generalize less often than float64 here, so there is no float32 "
-                    "failure to explain.")
+
+    def n_gen(sm, within=None):
+        return sum(x["gen"] is not None and (within is None or x["gen"] <= within) for x in sm.values())
+
+    said = [f"Float32 generalized in {n_gen(f32)} of {len(f32)} runs ({n_gen(f32, EARLY)} within 20k), float64 "
+            f"in {n_gen(f64)} of {len(f64)} ({n_gen(f64, EARLY)} within 20k)."]
+    collapsed = {s: x for s, x in f32.items() if x["collapse"] is not None}
     if not collapsed:
-        said.append("Softmax Collapse did not occur in the float32 runs: at no evaluation (every 100 steps) "
-                    "did any training sample have a loss or correct-class gradient of exactly 0, so no sample's "
-                    "margin reached float32's threshold of about 16.6. Softmax Collapse therefore cannot explain "
-                    "a difference between the precisions in these runs.")
+        said.append("Softmax Collapse did not occur in the float32 runs: at no evaluation (every 100 steps) did "
+                    "any training sample have a loss or correct-class gradient of exactly 0. It cannot explain a "
+                    "difference between the precisions in these runs.")
     else:
-        said.append(f"Samples with exactly zero loss appeared in the float32 runs of seed(s) "
-                    f"{', '.join(map(str, collapsed))}.")
-        if rem:
-            nr = sum(x["gen"] is not None for x in rem.values())
-            said.append(f"The remedy (loss in float64) generalized in {nr} of {len(rem)} runs.")
-        else:
-            said.append("Whether removing it helps is not tested: no remedy run finished.")
+        before = [s for s, x in collapsed.items() if x["reach"] is None or x["collapse"] < x["reach"]]
+        after = [s for s, x in collapsed.items() if x["reach"] is not None and x["collapse"] >= x["reach"]]
+        reached = [x for x in collapsed.values() if x["reach"] is not None]
+        said.append(f"Softmax Collapse does occur in float32: {len(collapsed)} of {len(f32)} runs had training "
+                    f"samples at exactly zero loss (up to a share of {_frac(_mx(list(f32.values()), 'zero_loss_frac'))}"
+                    f"); {len(reached)} of them still reached test accuracy 1 "
+                    f"({sum(x['collapse'] < x['reach'] for x in reached)} with collapse already under way), so "
+                    "collapse of part of the samples did not stop generalization there.")
+        lost = [x for x in collapsed.values() if x["lost"] is not None]
+        if lost:
+            said.append(f"{len(lost)} of them lost test accuracy (below {STABLE}) again after reaching 1, with a share "
+                        f"of {', '.join(_frac(x['zero_before_lost']) for x in lost)} of the samples at zero loss at "
+                        "the evaluation before: the loss of accuracy coincides with collapse; that collapse "
+                        "caused it is not shown.")
+        if f64:
+            f64c = sum(x["collapse"] is not None for x in f64.values())
+            said.append(f"Float64 runs with collapse: {f64c} of {len(f64)}.")
+    deficit = n_gen(f32) < n_gen(f64)
+    if not f64:
+        said.append("No float64 run finished: whether float32 generalizes less often is not tested.")
+    elif not deficit:
+        said.append("Float32 did not generalize less often than float64 here, so there is no float32 failure "
+                    "for Softmax Collapse to explain.")
     if rem:
         common = sorted(set(rem) & set(f32))
-        both = [(f32[s]["gen"], rem[s]["gen"]) for s in common]
-        said.append(f"On the {len(common)} seed(s) with both runs, the remedy generalized in "
-                    f"{sum(b is not None for _, b in both)} and float32 in {sum(a is not None for a, _ in both)}.")
+        failed = [s for s in common if f32[s]["gen"] is None]
+        fixed = [s for s in failed if rem[s]["gen"] is not None]
+        said.append(f"The remedy (loss in float64) generalized in {n_gen(rem)} of {len(rem)} runs "
+                    f"({n_gen(rem, EARLY)} within 20k); on the {len(failed)} seed(s) where float32 did not generalize "
+                    f"it generalized in {len(fixed)}.")
+        rc = sum(x["collapse"] is not None for x in rem.values())
+        said.append(f"Remedy runs with collapse (in float64): {rc} of {len(rem)}.")
+        if deficit and failed:
+            said.append("That is consistent with Softmax Collapse explaining the float32 failures." if fixed and
+                        len(fixed) == len(failed) else
+                        "So Softmax Collapse explains at most part of the float32 failures." if fixed else
+                        "So removing Softmax Collapse does not remove the float32 failures: it does not explain them.")
     else:
-        said.append("The remedy was not run to the end on any seed: not tested.")
-    rounded = max((x["max"]["rounded_update_frac"] or 0) for x in f32.values())
-    if rounded > 0:
-        said.append(f"What float32 does do is round away some AdamW updates (at most a share of {rounded:.2g} of "
-                    "the parameter entries at an evaluation); whether that changes when S4 generalizes is not shown.")
+        said.append("The remedy was not run to the end on any seed: its effect is not tested.")
+    rounded = _mx(list(f32.values()), "rounded_update_frac")
+    if rounded:
+        said.append(f"Float32 also rounds away some AdamW updates (at most a share of {rounded:.2g} of the "
+                    "parameter entries at an evaluation); whether that matters is not shown.")
     return " ".join(said)
 
 
@@ -371,15 +441,12 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
     p.add_argument("--steps", type=int, default=30_000)
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    p.add_argument("--jobs", type=int, default=1, help="runs at once, one process each (one CPU thread each)")
     p.add_argument("--out", default=str(PAPER_RESULTS / OUT))
     args = p.parse_args(argv)
     if args.run:
-        import torch
-        from threadpoolctl import threadpool_limits
-        torch.set_num_threads(1)
-        with threadpool_limits(1):
-            run_study(args.seeds, args.steps, args.out, tuple(args.variants),
-                      log=lambda s: print(s, flush=True))
+        run_study(args.seeds, args.steps, args.out, tuple(args.variants), args.jobs,
+                  log=lambda s: print(s, flush=True))
         return 0
     print("\n".join(section(load_study(args.out))))
     return 0
