@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 01 — the three tasks and their tables
 #
+# **Goals.** Read the three tasks as operation tables; check that S4 is a group and not commutative; see what the random 80/20 split gives away.
+#
+# **Prerequisites.** Python and NumPy indexing.
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 3 s; full mode: 3 s.
+# Exercises at the end: stubs in `lessons/exercises/01_tasks.py`.
+#
 # The paper trains a small network on three *algorithmic* tasks. Each is a binary
 # operation a ∘ b on a finite set of symbols, and the data set is its whole
 # operation table: every ordered pair (a, b) with the answer a ∘ b.
@@ -15,8 +22,8 @@
 # random 80/20 split.
 
 # %%
-import _common
-from _common import check
+from lmn_edu import course
+from lmn_edu.course import check
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -25,7 +32,7 @@ import lmn_edu
 from lmn_edu.datasets import s4_elements
 
 LESSON = "01_tasks"
-_common.header("Lesson 01: the three tasks", "nothing to shrink (no training)", "a few seconds")
+course.header("Lesson 01: the three tasks", "nothing to shrink (no training)", "a few seconds")
 
 
 def table(task):
@@ -127,14 +134,26 @@ for name, t in tasks.items():
 # ## A picture of the tables, with the test pairs marked
 
 # %%
-fig = Figure(figsize=(13, 4.4), layout="constrained")
+fig = Figure(figsize=(14, 5), layout="constrained")
 for ax, (name, t) in zip(fig.subplots(1, 3), tasks.items()):
-    ax.imshow(tables[name], cmap="viridis", interpolation="nearest")
+    im = ax.imshow(tables[name], cmap="viridis", interpolation="nearest")
     _, te = lmn_edu.split(t, 0.8, rng=np.random.default_rng(0))
-    ax.scatter(t.inputs[te, 1], t.inputs[te, 0], s=4, c="white", marker="s", label="test pair")
-    ax.set_title(f"{name}: a ∘ b (row a, column b)")
-    ax.set_xlabel("b")
-    ax.set_ylabel("a")
-    ax.legend(loc="lower right", fontsize=7)
-_common.save(fig, LESSON, "tables")
-_common.done()
+    ax.scatter(t.inputs[te, 1], t.inputs[te, 0], s=4, c="white", marker="s")   # the test pairs
+    ax.set_title(f"{name}: a ∘ b")
+    ax.set_xlabel("b (column)")
+    ax.set_ylabel("a (row)")
+    fig.colorbar(im, ax=ax, label="symbol a ∘ b", shrink=0.8)
+fig.suptitle("the three operation tables; white squares: the 20% test pairs (seed 0)")
+course.save(fig, LESSON, "tables")
+course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/01_tasks.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 01`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `operation_table(inputs, labels, vocab_size)`: the table T[a, b] = a ∘ b from a task's rows.
+# 2. **Implement** `commuting_pairs(T)`: how many ordered pairs commute (S4: 120).
+# 3. **Predict, then run.** With `train_frac=0.5` instead of 0.8, what share of the add test pairs has its mirror (b, a) in the training set? Write your guess, change the split in the last cell, run it.
+# 4. **Open question.** Would a network that only learned "a ∘ b = b ∘ a" score well on add's test pairs? What does that say about the test accuracy of commutative tasks?

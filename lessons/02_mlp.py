@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 02 — the MLP and its gradients
 #
+# **Goals.** Write the paper's MLP as a pure function of a params dict; know its shapes and initialisation; check autograd's gradient against finite differences.
+#
+# **Prerequisites.** Lesson 01; the chain rule.
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 3 s; full mode: 5 s.
+# Exercises at the end: stubs in `lessons/exercises/02_mlp.py`.
+#
 # The paper's network is small:
 #
 #     tokens (a, b) ─ emb ─▶ concat (64) ─ W1 ─▶ z1 ─ SiLU ─▶ h1 ─ W2 ─▶ z2 ─ SiLU ─▶ h2 ─ W3 ─▶ logits
@@ -16,8 +23,8 @@
 # (central finite differences).
 
 # %%
-import _common
-from _common import check, pick
+from lmn_edu import course
+from lmn_edu.course import check, pick
 
 import numpy as np
 from autograd import grad
@@ -27,7 +34,7 @@ import lmn_edu
 
 LESSON = "02_mlp"
 N_CHECK = pick(8, 40)
-_common.header("Lesson 02: the MLP and its gradients",
+course.header("Lesson 02: the MLP and its gradients",
                f"{N_CHECK} finite-difference checks per parameter array instead of 40",
                f"{N_CHECK} finite-difference checks per parameter array; a few seconds")
 
@@ -124,5 +131,16 @@ ax.plot([-lim, lim], [-lim, lim], lw=0.5, color="gray")
 ax.set_xlabel("autograd")
 ax.set_ylabel("finite differences")
 ax.set_title("dloss/dθ for random entries θ")
-_common.save(fig, LESSON, "gradients")
-_common.done()
+course.save(fig, LESSON, "gradients")
+course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/02_mlp.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 02`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `forward(params, inputs)` with NumPy only (embedding lookup, two SiLU layers, linear output).
+# 2. **Implement** `central_difference(f, theta, h)`: the gradient of a scalar function by central differences.
+# 3. **Predict, then run.** Change `h = 1e-5` to `1e-9` in the gradient cell. Will the largest |autograd − finite difference| grow or shrink, and by about how much? (Hint: rounding error ε·loss/h.)
+# 4. **Open question.** The embedding rows of tokens absent from a batch get zero gradient. With full-batch training (as here) that never happens; what would change with mini-batches?

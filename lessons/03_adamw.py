@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 03 — AdamW from scratch
 #
+# **Goals.** Write one AdamW step; see why decoupled weight decay differs from Adam + L2; the first step has size η whatever the gradient's scale.
+#
+# **Prerequisites.** Lesson 02; gradient descent.
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 15 s; full mode: 15 s.
+# Exercises at the end: stubs in `lessons/exercises/03_adamw.py`.
+#
 # The paper trains with AdamW (learning rate 1e-3, weight decay 0.2). Weight decay is what
 # drives grokking here: once the training set is memorized, the loss gradient is tiny and
 # the decay keeps shrinking the weights, pushing the network towards a simpler solution.
@@ -17,8 +24,8 @@
 # `lmn_edu.AdamW` is a pure `init` / `step` pair: it returns new arrays and changes nothing.
 
 # %%
-import _common
-from _common import check, pick
+from lmn_edu import course
+from lmn_edu.course import check, pick
 
 import numpy as np
 from autograd import grad
@@ -28,7 +35,7 @@ import lmn_edu
 
 LESSON = "03_adamw"
 STEPS = pick(200, 2000)
-_common.header("Lesson 03: AdamW from scratch", f"{STEPS} steps in the decay demo instead of 2000",
+course.header("Lesson 03: AdamW from scratch", f"{STEPS} steps in the decay demo instead of 2000",
                f"{STEPS} steps in the decay demo; a few seconds")
 
 # %% [markdown]
@@ -139,21 +146,34 @@ if torch is not None:
     check(diff < 1e-12, "lmn_edu.AdamW matches torch.optim.AdamW to rounding")
 
 # %%
-fig = Figure(figsize=(6, 4), layout="constrained")
-ax = fig.subplots()
+fig = Figure(figsize=(12, 4.2), layout="constrained")
+ax1, ax2 = fig.subplots(1, 2, sharey=True)
 t = np.arange(STEPS + 1)
-for w0 in theta0["w"]:
-    ax.plot(t, w0 * (1 - 2e-4) ** t / w0, label=f"AdamW, θ₀ = {w0:g}")
+ax1.plot(t, (1 - 2e-4) ** t, lw=2, label="θ₀ = 0.01, 1 and 100:\nthe same curve (1 − ηλ)ᵗ")
+ax1.set_title("AdamW: decoupled decay")
 theta_l2, state = theta0, adam.init(theta0)
 traj = [theta0["w"]]
 for _ in range(STEPS):
     theta_l2, state = adam.step(theta_l2, {"w": 0.2 * theta_l2["w"]}, state)
     traj.append(theta_l2["w"])
 traj = np.array(traj) / theta0["w"]
-for k, w0 in enumerate(theta0["w"]):
-    ax.plot(t, traj[:, k], "--", label=f"Adam + L2, θ₀ = {w0:g}")
-ax.set_xlabel("step (zero loss gradient)")
-ax.set_ylabel("θ / θ₀")
-ax.legend(fontsize=7)
-_common.save(fig, LESSON, "decay")
-_common.done()
+for k, (w0, style) in enumerate(zip(theta0["w"], ("-", "--", ":"))):
+    ax2.plot(t, traj[:, k], style, lw=2, label=f"θ₀ = {w0:g}")
+ax2.set_title("Adam + L2: the decay depends on θ₀")
+for ax in (ax1, ax2):
+    ax.set_xlabel("step (zero loss gradient)")
+    ax.legend(fontsize=8)
+ax1.set_ylabel("θ / θ₀")
+course.save(fig, LESSON, "decay")
+course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/03_adamw.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 03`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `adamw_step(theta, g, m, v, t, …)`: one AdamW step, decay first, as `lmn_edu.AdamW` does.
+# 2. **Implement** `decay_after(theta0, lr, weight_decay, t)`: θ after t zero-gradient steps, in closed form.
+# 3. **Predict, then run.** With weight decay 0.2 and lr 1e-3, after how many zero-gradient steps is a weight halved? Compute it from your `decay_after`, then check with `lmn_edu.AdamW`.
+# 4. **Open question.** The paper's grokking needs weight decay. Which part of the AdamW step still acts once the training loss is almost zero, and what does it do to the network?

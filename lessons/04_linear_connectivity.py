@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 04 — linear connectivity along a line
 #
+# **Goals.** Compute the linear connectivity L_ij of eq (1)–(2): r² along a line, averaged over outputs; know what r² does and does not measure (it ignores scale).
+#
+# **Prerequisites.** Lesson 02; Pearson correlation.
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 3 s; full mode: 3 s.
+# Exercises at the end: stubs in `lessons/exercises/04_linear_connectivity.py`.
+#
 # How linear is a function f *between* two points x_i and x_j? The paper's recipe:
 #
 # 1. walk the straight line between them, x(λ) = x_i + λ (x_j − x_i), at 21 values
@@ -14,8 +21,8 @@
 # A constant coordinate is a (flat) straight line: the package counts it as r² = 1.
 
 # %%
-import _common
-from _common import check
+from lmn_edu import course
+from lmn_edu.course import check
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -23,7 +30,7 @@ from matplotlib.figure import Figure
 import lmn_edu
 
 LESSON = "04_linear_connectivity"
-_common.header("Lesson 04: linear connectivity along a line", "nothing to shrink (no training)",
+course.header("Lesson 04: linear connectivity along a line", "nothing to shrink (no training)",
                "a few seconds")
 
 lam = lmn_edu.lambdas(21)
@@ -136,5 +143,16 @@ ax2.plot(kinks, r2_kink, ".-")
 ax2.set_xlabel("position λ* of the ReLU kink on the line")
 ax2.set_ylabel("r²")
 ax2.set_title("one kink: r² depends on where it is")
-_common.save(fig, LESSON, "r_squared")
-_common.done()
+course.save(fig, LESSON, "r_squared")
+course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/04_linear_connectivity.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 04`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `r_squared_line(y, lam)`: r² of one curve against λ, with the flat-line rule.
+# 2. **Implement** `connectivity_pair(f, xi, xj)`: L_ij of one pair of points.
+# 3. **Predict, then run.** For f(x) = x² on the line from −1 to 1 + s, what is L_ij at s = 0? Does it rise or fall as s grows? Use your `connectivity_pair` with s = 0, 0.5, 2.
+# 4. **Open question.** r² ignores the size of a bend (lesson 04's last check). Is that a good property for measuring the complexity of a network? Think of a tiny wiggle on a big straight line.

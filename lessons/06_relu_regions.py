@@ -1,10 +1,18 @@
 # %% [markdown]
 # # Lesson 06 — LMN against the exact number of linear regions
 #
+# **Goals.** Count the exact linear regions of a 1-D ReLU network; compare them with its LMN and with the ideal soft count; see that LMN is not a region count.
+#
+# **Prerequisites.** Lesson 05; ReLU networks.
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 8 s; full mode: 2 min (5 on a busy machine).
+# Exercises at the end: stubs in `lessons/exercises/06_relu_regions.py`.
+#
 # A ReLU network is piecewise linear: it cuts its input space into regions, and on each
 # region it is one affine map. The number of regions is a classical complexity measure.
-# The paper introduces LMN as a generalisation of that count to networks with smooth
-# activations (SiLU, GELU, tanh), where "regions" no longer exist.
+# The paper motivates LMN with that count (its Figure 1): a measure of how many linear pieces a
+# network with smooth activations (SiLU, GELU, tanh) uses, where "regions" no longer exist.
+# Is LMN then a soft region count? This lesson measures it — and finds that it is not.
 #
 # On a 1-D input we can count ReLU regions *exactly*: along the x axis, a region ends
 # where some unit's pre-activation crosses zero. We then compare three numbers:
@@ -18,12 +26,11 @@
 # Then we swap ReLU for smooth activations with the *same weights*.
 
 # %%
-import _common
-from _common import check, pick
+from lmn_edu import course
+from lmn_edu.course import check, observe, pick
 
 import numpy as np
 from matplotlib.figure import Figure
-from scipy.special import erf
 
 import lmn_edu
 
@@ -31,14 +38,14 @@ LESSON = "06_relu_regions"
 N_POINTS = pick(100, 400)
 WIDTHS = pick((4, 8, 16), (4, 8, 16, 32, 64))
 LO, HI = -3.0, 3.0
-_common.header("Lesson 06: LMN of ReLU networks and their exact linear regions",
+course.header("Lesson 06: LMN of ReLU networks and their exact linear regions",
                f"{N_POINTS} points instead of 400, widths {WIDTHS} instead of up to 64",
                f"{N_POINTS} points, widths {WIDTHS}; about 2 minutes of CPU time")
 
 ACTIVATIONS = {
     "relu": lambda z: np.maximum(z, 0.0),
     "silu": lambda z: z * 0.5 * (1 + np.tanh(0.5 * z)),
-    "gelu": lambda z: 0.5 * z * (1 + erf(z / np.sqrt(2))),
+    "gelu": lambda z: 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z ** 3))),   # tanh form
     "tanh": np.tanh,
 }
 
@@ -133,9 +140,9 @@ print(f"\n{'width':>5s} {'regions':>8s} {'ideal':>6s} {'LMN relu':>9s} {'silu':>
       f"pairs across regions with L_ij > 0.99")
 for w, R, ideal, lmns, near1 in rows:
     print(f"{w:5d} {R:8d} {ideal:6.2f} {lmns['relu']:9.2f} {lmns['silu']:6.2f} {lmns['gelu']:6.2f} {lmns['tanh']:6.2f}  {near1:.0%}")
-_common.compare(all(r[3]["relu"] <= r[2] for r in rows),
+observe(all(r[3]["relu"] <= r[2] for r in rows),
                 "LMN of the ReLU net is at most the ideal soft count of its regions in every row")
-_common.compare(all(a[3]["relu"] < b[3]["relu"] for a, b in zip(rows, rows[1:])),
+observe(all(a[3]["relu"] < b[3]["relu"] for a, b in zip(rows, rows[1:])),
                 "LMN grows with the width (and the number of regions)")
 
 # %% [markdown]
@@ -161,7 +168,7 @@ for R in (1, 2, 3, 4, 6, 8):
     zig.append((R, lmn_edu.linear_mapping_number(lmn_edu.connectivity_matrix(zigzag, X))))
 print("zigzag with R equal pieces:", ", ".join(f"R={R}: LMN {v:.2f}" for R, v in zig))
 check(np.isclose(zig[0][1], 1.0), "one piece (an affine map): LMN = 1")
-_common.compare(all(v > R for R, v in zig[1:]), "a zigzag's LMN exceeds its number of pieces")
+observe(all(v > R for R, v in zig[1:]), "a zigzag's LMN exceeds its number of pieces")
 
 # %% [markdown]
 # ## From SiLU to ReLU
@@ -188,7 +195,7 @@ print(f"width {w}: LMN relu = {lmn_relu:.2f}")
 for beta, v, gap in sharp:
     print(f"  β = {beta:6d}: LMN silu_β = {v:.2f}, mean |L_silu − L_relu| = {gap:.4f}")
 check(sharp[-1][2] < sharp[0][2], "the sharpest SiLU's L is closer to ReLU's L than the ordinary SiLU's")
-_common.compare(abs(sharp[-1][1] - lmn_relu) < 0.05 * lmn_relu, "the sharpest SiLU's LMN is within 5% of ReLU's")
+observe(abs(sharp[-1][1] - lmn_relu) < 0.05 * lmn_relu, "the sharpest SiLU's LMN is within 5% of ReLU's")
 
 # %%
 fig = Figure(figsize=(13, 4), layout="constrained")
@@ -198,14 +205,33 @@ for name, act in ACTIVATIONS.items():
     ax1.plot(X[:, 0], apply(net, act, X)[:, 0], label=name)
 for e in relu_regions(net, LO, HI)[1:-1]:
     ax1.axvline(e, color="gray", lw=0.3)
-ax1.set_title(f"output 0 of the width-{WIDTHS[1]} net (gray: ReLU region edges)")
+ax1.set_title(f"output 0, width-{WIDTHS[1]} net\n(gray: ReLU region edges)")
+ax1.set_xlabel("input x")
+ax1.set_ylabel("output 0")
 ax1.legend(fontsize=8)
-ax2.imshow(lmn_edu.connectivity_matrix(lambda x: apply(net, ACTIVATIONS["relu"], x), X), cmap="magma", vmin=0, vmax=1)
-ax2.set_title("L of the ReLU net (points in x order)")
+im = ax2.imshow(lmn_edu.connectivity_matrix(lambda x: apply(net, ACTIVATIONS["relu"], x), X), cmap="magma", vmin=0, vmax=1,
+                extent=(LO, HI, HI, LO))
+ax2.set_title("L of the ReLU net")
+ax2.set_xlabel("x_j")
+ax2.set_ylabel("x_i")
+fig.colorbar(im, ax=ax2, label="L_ij")
 ax3.plot([r[1] for r in rows], [r[3]["relu"] for r in rows], "o-", label="LMN relu")
 ax3.plot([r[1] for r in rows], [r[2] for r in rows], "s--", label="ideal soft count")
 ax3.plot([r[1] for r in rows], [r[1] for r in rows], ":", color="gray", label="regions")
 ax3.set_xlabel("exact number of regions")
+ax3.set_ylabel("count")
+ax3.set_title("LMN is not the region count")
 ax3.legend(fontsize=8)
-_common.save(fig, LESSON, "relu_regions")
-_common.done()
+course.save(fig, LESSON, "relu_regions")
+course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/06_relu_regions.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 06`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `ideal_soft_count(region)`: the LMN of the ideal same-region matrix, 2^H(fractions).
+# 2. **Implement** `relu_kinks(w, b, lo, hi)`: where one ReLU layer on a 1-D input bends.
+# 3. **Predict, then run.** Double the width of the nets (`WIDTHS`). Will the number of regions double? Will the LMN? Run it and compare with your guess.
+# 4. **Open question.** LMN counts "distinctly different" linear maps, weighted by points. Which is the better measure of a network's complexity for generalization, and why might the answer depend on the data?

@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 09 — which layer? The affine-prefix identity and the paper's Fig 3
 #
+# **Goals.** Know which representation LMN is measured from; prove and check the affine-prefix identity; see why LMN(h2 → logits) = 1 always.
+#
+# **Prerequisites.** Lessons 04, 07.
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 10–20 s; full mode: about 2 min after lesson 07.
+# Exercises at the end: stubs in `lessons/exercises/09_which_layer.py`.
+#
 # LMN is measured from some representation inside the network to its output: take the
 # representations of two inputs at that layer, walk the straight line between them, and
 # push every point through the *rest* of the network (the "tail"). Our network names its
@@ -25,24 +32,24 @@
 # probabilities instead of the logits.
 
 # %%
-import _common
-from _common import check, compare, pick
+from lmn_edu import course
+from lmn_edu.course import check, compare, pick
 
 import numpy as np
 from matplotlib.figure import Figure
 
 import lmn_edu
-from lmn_edu.history import column, phase_steps
+from lmn_edu.analysis import column, phase_steps, reached
 from lmn_edu.train import lmn_points, setup_run
 
 LESSON = "09_which_layer"
 N_ID = pick(50, 150)
-config = _common.add_run_config().validated()
-_common.header("Lesson 09: which layer?",
-               f"identity checked on {N_ID} points instead of 150; Fig 3 from the {config.steps}-step quick run "
-               "(LMN on the 193 test pairs)",
-               "Fig 3 from the full run of lesson 07 (reused if lesson 07 left it here; else about 10 minutes "
-               "of CPU time to train it), then about 1 minute more")
+config = course.add_run_config().validated()
+course.header("Lesson 09: which layer?",
+              f"identity checked on {N_ID} points instead of 150, with the committed run's parameters at step "
+              "10 600; Fig 3 and the probabilities from the committed full-size run (results/paper/add-s0)",
+              "Fig 3 from the full run of lesson 07 (reused if lesson 07 left it here; else about 10 minutes "
+              "of CPU time to train it), then about 1 minute more")
 
 # %% [markdown]
 # ## The identity, checked against the plain definition
@@ -54,7 +61,10 @@ _common.header("Lesson 09: which layer?",
 # initialisation and after training.
 
 # %%
-rows, final_params = _common.run_history(config)
+if course.quick():
+    rows, final_params, final_label = course.paper_run("add")[1], course.paper_snapshot(10600), "step 10600"
+else:
+    (rows, final_params), final_label = course.run_history(config), f"step {config.steps}"
 task, train_idx, test_idx, init_params = setup_run(config)
 inputs = task.inputs[train_idx[:N_ID]]
 for label, params in (("initial", init_params), ("trained", final_params)):
@@ -100,11 +110,13 @@ for layer in ("emb", "h1"):
     print(f"LMN({layer}): step 0 {v[0]:.2f}, max {v.max():.2f} (step {s[v.argmax()]}), last {v[-1]:.2f}; "
           f"falls by {relative_fall(layer):.1%} from its peak in the generalizing phase (steps {memorized}–{end})")
 compare(relative_fall("emb") < 0.5 * relative_fall("h1"),
-        "the embedding's LMN falls much less than the first hidden layer's in the generalizing phase")
+        "the embedding's LMN falls much less than the first hidden layer's in the generalizing phase",
+        evidence=reached(rows, "generalized"))
 s_emb, v_emb = curves["emb"]
 after = v_emb[s_emb >= memorized]
 compare(np.ptp(after) < 0.2 * after[0], f"the embedding's LMN plateaus after memorization (it moves from "
-        f"{after[0]:.2f} to between {after.min():.2f} and {after.max():.2f}; 'plateaus': within 20%)")
+        f"{after[0]:.2f} to between {after.min():.2f} and {after.max():.2f}; 'plateaus': within 20%)",
+        evidence=reached(rows, "generalized"))
 
 # %% [markdown]
 # ## To the probabilities instead of the logits
@@ -115,8 +127,9 @@ compare(np.ptp(after) < 0.2 * after[0], f"the embedding's LMN plateaus after mem
 # be non-trivial. We compare the two readings at the start and end of the run.
 
 # %%
-points = lmn_points(task, train_idx, test_idx, config.lmn_points)
-for label, params in (("step 0", init_params), (f"step {config.steps}", final_params)):
+points = pick(inputs, lmn_points(task, train_idx, test_idx, config.lmn_points))   # quick: the N_ID points
+print(f"on {len(points)} training pairs")
+for label, params in (("step 0", init_params), (final_label, final_params)):
     to_logits = lmn_edu.layers_lmn(params, points, ("emb", "h1", "h2"), output="logits")
     to_probs = lmn_edu.layers_lmn(params, points, ("emb", "h1", "h2"), output="probs")
     print(f"{label:>11s}: to logits " + ", ".join(f"{k} {v:6.2f}" for k, v in to_logits.items()) +
@@ -138,5 +151,16 @@ ax.set_xlabel("step")
 ax.set_ylabel("LMN (layer → logits)")
 ax.set_title("our Fig 3: LMN from each layer (h2 → logits is 1 by the identity)")
 ax.legend(fontsize=8)
-_common.save(fig, LESSON, "fig3")
-_common.done()
+course.save(fig, LESSON, "fig3")
+course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/09_which_layer.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 09`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `tail_h1(params, h1)`: the rest of the network after h1.
+# 2. **Implement** `tail_emb(params, emb)`: the rest of the network after the embedding.
+# 3. **Predict, then run.** Measure LMN from h2 to the probabilities (`output="probs"`) at step 0 and at the end: will it be larger or smaller at the end, and why?
+# 4. **Open question.** The paper's Fig 3 shows three non-trivial curves; a 3-layer MLP to its logits has two. Which reading of the paper do you find most plausible?

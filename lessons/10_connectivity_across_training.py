@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 10 — the connectivity matrix across training
 #
+# **Goals.** Look inside the LMN: the matrix L at initialization, memorization and mid-generalization (Appendix B); count negative eigenvalues; try a spectral ordering.
+#
+# **Prerequisites.** Lessons 05, 07.
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 10–30 s (reads the committed matrices); full mode: about 5 min.
+# Exercises at the end: stubs in `lessons/exercises/10_connectivity_across_training.py`.
+#
 # Appendix B of the paper looks inside the LMN: the matrix L itself (from h1 to the logits,
 # addition mod 31, on the training pairs) at three moments:
 #
@@ -11,42 +18,46 @@
 #   network is simpler again.
 #
 # We look at L, its eigenvalues (how many are negative?) and, to make its structure visible,
-# reorder the points by *spectral clustering* (von Luxburg's tutorial, the paper's ref [23])
-# into round(LMN) groups: if L were block-diagonal, that order would show the blocks.
+# reorder the points by *spectral clustering* (von Luxburg's tutorial, the paper's ref [23];
+# `lmn_edu.analysis.spectral_order`): if L were block-diagonal, that order would show the blocks.
 #
-# `lmn_edu.train.train` keeps only the final parameters, so here we drive the training
-# backend ourselves and keep a copy of the parameters at the steps we want.
+# Full mode trains the run with `lmn_edu.train.train`, keeping the parameters at those steps
+# (`RunConfig(snapshot_steps=...)`), and builds L on all 768 training pairs. Quick mode reads
+# the committed run's matrices (results/paper: the same run, the same 768 pairs).
 
 # %%
-import _common
-from _common import check, compare, pick
+from lmn_edu import course
+from lmn_edu.course import check, compare, observe, pick
 
 import numpy as np
 from matplotlib.figure import Figure
-from scipy.cluster.vq import kmeans2
 
 import lmn_edu
-from lmn_edu.train import start_backend
+from lmn_edu.analysis import spectral_order
+from lmn_edu.config import RunConfig
+from lmn_edu.history import load_params
+from lmn_edu.train import setup_run
 
 LESSON = "10_connectivity_across_training"
-KEEP = pick((0, 200, 600), (0, 200, 7600))
-N_POINTS = pick(200, None)
-config = lmn_edu.RunConfig(task="add").validated()
-_common.header(
+KEEP = (0, 200, 7600)
+config = RunConfig(task="add", steps=max(KEEP), eval_every=100, lmn_layers=(), snapshot_steps=KEEP,
+                   out=str(course.output_root() / "runs"), name="add-appendix-b").validated()
+course.header(
     "Lesson 10: the connectivity matrix across training",
-    f"snapshots at steps {KEEP} (600 stands in for 7600: not generalized yet), L on the first {N_POINTS} of the "
-    "768 training pairs",
-    f"snapshots at steps {KEEP}, L on all 768 training pairs; about 1–2 minutes of CPU time")
+    f"no training: L at steps {KEEP} from the committed full-size run (results/paper), on its 768 training pairs",
+    f"trains {config.steps} steps keeping the parameters at steps {KEEP}, then L on all 768 training pairs; "
+    "about 5 minutes of CPU time")
 
 # %%
-backend, task, train_idx, test_idx = start_backend(config)   # the same split and init as lessons 07–09
-snapshots, evals = {}, {}
-for step in range(max(KEEP) + 1):
-    if step in KEEP:
-        snapshots[step] = backend.params()
-        evals[step] = backend.evaluate()
-    if step < max(KEEP):
-        backend.step()
+task, train_idx, test_idx, _ = setup_run(config)            # the same split and init as lessons 07–09
+points = task.inputs[train_idx]                               # (768, 2)
+if course.quick():
+    rows = course.paper_run("add")[1]
+    snapshots = {step: course.paper_snapshot(step) for step in KEEP}
+else:
+    rows, _ = course.run_history(config)
+    snapshots = {step: load_params(config.run_dir / "snapshots" / f"step{step:06d}.npz") for step in KEEP}
+evals = {r["step"]: r for r in rows if r["step"] in KEEP}
 for step, e in evals.items():
     print(f"step {step:5d}: train acc {e['train_acc']:.3f}, test acc {e['test_acc']:.3f}, L2 {e['l2']:.2f}")
 check(evals[200]["train_acc"] == 1.0 and evals[200]["test_acc"] < 0.1, "step 200 is memorization: train 100%, test near chance")
@@ -55,11 +66,16 @@ check(evals[200]["train_acc"] == 1.0 and evals[200]["test_acc"] < 0.1, "step 200
 # ## L, its LMN and its eigenvalues at each snapshot
 
 # %%
-points = task.inputs[train_idx[:N_POINTS]]
 Ls, spectra = {}, {}
 print(f"{'step':>5s} {'LMN':>7s} {'mean L_ij':>9s} {'L_ij > 0.9':>10s} {'negative μ':>10s} {'their Σ|μ| share':>16s} {'min μ':>8s}")
 for step, p in snapshots.items():
-    L = lmn_edu.layer_connectivity(p, points, "h1")           # (N, N)
+    if course.quick():
+        L = course.paper_connectivity(step)[0]                # (768, 768), stored to float16 precision
+        sub = lmn_edu.layer_connectivity(p, points[:40], "h1")
+        check(np.allclose(L[:40, :40], sub, rtol=0, atol=1e-3),
+              f"step {step}: the committed L is these params' L (first 40 pairs, to float16 rounding)")
+    else:
+        L = lmn_edu.layer_connectivity(p, points, "h1")       # (768, 768)
     mu, prob = lmn_edu.spectrum(L)
     off = L[~np.eye(len(L), dtype=bool)]
     Ls[step], spectra[step] = L, mu
@@ -69,6 +85,7 @@ for step, p in snapshots.items():
 
 mean_off = {s: L[~np.eye(len(L), dtype=bool)].mean() for s, L in Ls.items()}
 late = KEEP[-1]
+print(f"at step {late} test accuracy is {evals[late]['test_acc']:.3f}: the network is generalizing, not yet generalized")
 compare(mean_off[late] > mean_off[200],
         f"off-diagonal L is larger on average at step {late} than at memorization (step 200): "
         f"{mean_off[late]:.4f} vs {mean_off[200]:.4f}")
@@ -85,7 +102,7 @@ compare(all(np.mean(mu < 0) < 0.05 for mu in spectra.values()), "only a few eige
 # a + b mod 31, or nothing.
 
 # %%
-a, b, y = points[:, 0], points[:, 1], task.labels[train_idx[:N_POINTS]]
+a, b, y = points[:, 0], points[:, 1], task.labels[train_idx]
 offdiag = ~np.eye(len(points), dtype=bool)
 relations = {"same a": a[:, None] == a[None, :], "same b": b[:, None] == b[None, :],
              "same answer": y[:, None] == y[None, :]}
@@ -97,56 +114,51 @@ for step, L in Ls.items():
 # %% [markdown]
 # ## Spectral-cluster ordering
 #
-# Treat L (clipped to [0, 1]) as the similarity of the points; the eigenvectors of the
-# normalised graph Laplacian I − D^-½ L D^-½ with the k smallest eigenvalues place similar
-# points close together; k-means on them gives k groups. We take k = round(LMN) and list the
-# points group by group. Reordering the points permutes the rows and columns of L: the
-# eigenvalues, and so the LMN, are unchanged.
+# Treat L (clipped to [0, 1]) as the similarity of the points; the leading eigenvectors of
+# D^-½ L D^-½ place similar points close together, and k-means on them gives k groups
+# (`lmn_edu.analysis.spectral_order`, NumPy only). We take k = round(LMN), at most 30, and list
+# the points group by group. If L were block-diagonal, the reordered picture would show
+# bright squares on the diagonal.
 
 # %%
-def spectral_order(L, k, seed=0):
-    """Order of the points by spectral clustering into k groups (largest group first)."""
-    W = np.clip(L, 0.0, 1.0)
-    d = W.sum(axis=1)
-    lap = np.eye(len(W)) - W / np.sqrt(np.outer(d, d))      # normalised Laplacian
-    _, vecs = np.linalg.eigh(lap)
-    U = vecs[:, :k]                                           # (N, k)
-    U = U / np.linalg.norm(U, axis=1, keepdims=True)
-    _, labels = kmeans2(U, k, seed=seed, minit="++")
-    sizes = np.bincount(labels, minlength=k)
-    rank = np.argsort(np.argsort(-sizes))                     # group → its position by size
-    return np.argsort(rank[labels], kind="stable"), labels
-
-
 orders = {}
 for step, L in Ls.items():
-    lmn_value = lmn_edu.linear_mapping_number(L)
-    k = max(2, int(round(lmn_value)))
-    order, labels = spectral_order(L, k)
-    orders[step] = order
-    Lo = L[np.ix_(order, order)]
-    same = labels[:, None] == labels[None, :]
-    offdiag = ~np.eye(len(L), dtype=bool)
-    within, between = L[same & offdiag].mean(), L[~same].mean()
-    print(f"step {step:5d}: k = {k} groups of sizes {sorted(np.bincount(labels).tolist(), reverse=True)}; "
-          f"mean L within groups {within:.3f}, between {between:.3f}")
-    check(np.isclose(lmn_edu.linear_mapping_number(Lo), lmn_value), f"step {step}: reordering leaves the LMN unchanged")
-    compare(within > between, f"step {step}: points are more linearly connected within a group than between groups")
+    k = min(30, max(2, int(round(lmn_edu.linear_mapping_number(L)))))
+    orders[step] = spectral_order(L, n_clusters=k)
+    Lo = L[np.ix_(orders[step], orders[step])]
+    near = np.abs(np.subtract.outer(np.arange(len(L)), np.arange(len(L)))) <= 20   # within 20 places
+    print(f"step {step:5d}: k = {k}; mean L between points at most 20 places apart: training order "
+          f"{L[near & ~np.eye(len(L), dtype=bool)].mean():.3f}, spectral order {Lo[near & ~np.eye(len(L), dtype=bool)].mean():.3f}")
 
 # %%
 vmin = min(np.percentile(L, 1) for L in Ls.values())          # L is mostly close to 1: stretch the colours
-fig = Figure(figsize=(13, 12), layout="constrained")
+fig = Figure(figsize=(14, 12), layout="constrained")
 axes = fig.subplots(3, 3)
 for row, step in zip(axes, KEEP):
-    row[0].imshow(Ls[step], cmap="magma", vmin=vmin, vmax=1, interpolation="nearest")
-    row[0].set_title(f"step {step}: L (training order)")
-    row[1].imshow(Ls[step][np.ix_(orders[step], orders[step])], cmap="magma", vmin=vmin, vmax=1, interpolation="nearest")
-    row[1].set_title(f"step {step}: L, spectral-cluster order")
-    mu = np.sort(spectra[step])[::-1]
-    row[2].semilogy(np.flatnonzero(mu > 0) + 1, mu[mu > 0], ".", ms=3, label="positive")
-    row[2].semilogy(np.flatnonzero(mu < 0) + 1, -mu[mu < 0], ".", ms=3, color="red", label="negative (|μ|)")
+    for ax, order, name in ((row[0], np.arange(len(Ls[step])), "training order"), (row[1], orders[step], "spectral-cluster order")):
+        im = ax.imshow(Ls[step][np.ix_(order, order)], cmap="magma", vmin=vmin, vmax=1, interpolation="nearest")
+        ax.set_title(f"step {step}: L, {name}")
+        ax.set_xlabel("point j")
+        ax.set_ylabel("point i")
+    fig.colorbar(im, ax=row[:2], label="L_ij (colours clipped below the 1st percentile)", shrink=0.9)
+    mu = spectra[step]
+    pos, neg = np.sort(mu[mu > 0])[::-1], np.sort(-mu[mu < 0])[::-1]
+    row[2].semilogy(np.arange(1, len(pos) + 1), pos, "-", label=f"positive μ ({len(pos)})")
+    row[2].semilogy(np.arange(1, len(neg) + 1), neg, "--", color="red", label=f"|negative μ| ({len(neg)})")
     row[2].set_title(f"step {step}: eigenvalues, LMN = {lmn_edu.linear_mapping_number(Ls[step]):.2f}")
-    row[2].set_xlabel("eigenvalues in decreasing order")
+    row[2].set_xlabel("rank among eigenvalues of the same sign")
+    row[2].set_ylabel("|μ|")
     row[2].legend(fontsize=8)
-_common.save(fig, LESSON, "connectivity_matrices")
-_common.done()
+course.save(fig, LESSON, "connectivity_matrices")
+course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/10_connectivity_across_training.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 10`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `mean_offdiagonal(L)`: the mean connectivity of distinct pairs.
+# 2. **Implement** `negative_share(L)`: the fraction of negative eigenvalues and their share of Σ|μ|.
+# 3. **Predict, then run.** At step 10600 (generalized; `course.paper_connectivity(10600)`), will the mean off-diagonal L be above or below step 7600's 0.975? Check with your function.
+# 4. **Open question.** Linearly connected pairs share their first token more than their answer (the table above). What would a network that had found the "clock" algorithm for addition show instead?

@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 11 — XOR's double descent
 #
+# **Goals.** Follow LMN(h1) of XOR after generalization: its minimum, its rise and second fall; compare the turning values with the paper's 15 and 20; relate them to XOR's bit cases.
+#
+# **Prerequisites.** Lessons 05, 07.
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 5 s (reads the committed run); full mode: about 7 min (20 on a busy machine).
+# Exercises at the end: stubs in `lessons/exercises/11_xor_double_descent.py`.
+#
 # On bitwise XOR of two 5-bit numbers the paper reports something new: after the network
 # generalizes, its LMN does not simply level off. It *rises* for a while, then falls again —
 # a double-descent shape — while the L2 norm shows nothing of the kind.
@@ -14,26 +21,23 @@
 # the curve first and its numbers second.
 
 # %%
-import _common
-from _common import check, compare, pick
+from lmn_edu import course
+from lmn_edu.course import check, compare, pick
 
 import numpy as np
 from matplotlib.figure import Figure
 
 import lmn_edu
-from lmn_edu.history import column, phase_steps
+from lmn_edu.analysis import column, phase_steps, reached, turning_points
 from lmn_edu.plots import shade_phases
-from lmn_edu.reproduce import turning_points
 
 LESSON = "11_xor_double_descent"
-config = lmn_edu.RunConfig(
-    task="xor", steps=pick(800, 20_000), eval_every=pick(10, 50), lmn_every=pick(100, 250),
-    lmn_points=pick("test", "train"),
-    out=str(_common.figure_dir(LESSON) / pick("runs-quick", "runs"))).validated()
-_common.header(
+config = lmn_edu.RunConfig(task="xor", eval_every=50, lmn_every=250,
+                           out=str(course.output_root() / "runs")).validated()
+course.header(
     "Lesson 11: XOR's double descent",
-    f"{config.steps} steps instead of 20 000 and LMN on the 205 test pairs instead of the 819 training pairs: "
-    "the run ends before generalization, so there are no turning points to find yet",
+    "no training: the committed full-size XOR run (results/paper/xor-s0: 20 000 steps, LMN on the 819 "
+    "training pairs, float64)",
     "20 000 steps, LMN every 250 steps on the 819 training pairs; about 7 minutes of CPU time, 20 on a busy 2-core machine")
 
 # %%
@@ -42,7 +46,11 @@ bits = (task.inputs[:, :, None] >> np.arange(5)) & 1          # (1024, 2, 5): th
 check(np.array_equal(np.bitwise_xor(bits[:, 0], bits[:, 1]), (task.labels[:, None] >> np.arange(5)) & 1),
       "XOR acts bit by bit: each of the 5 output bits depends only on the same bit of a and b")
 
-rows, _ = _common.run_history(config)
+if course.quick():
+    saved, rows = course.paper_run("xor")
+    label = f"xor, the committed run ({saved['backend']} {saved['dtype']}), seed {saved['seed']}"
+else:
+    rows, label = course.run_history(config)[0], f"xor, {config.backend} {config.dtype}, seed {config.seed}"
 memorized, generalized = phase_steps(rows)
 print(f"memorized (train accuracy 1.0) at step {memorized}; generalized (test accuracy 1.0) at step {generalized}")
 check(memorized is not None, "the network memorizes XOR's training pairs")
@@ -51,7 +59,7 @@ check(memorized is not None, "the network memorizes XOR's training pairs")
 # ## The LMN curve and its turning points
 #
 # After memorization we look for the first local minimum of LMN(h1) and the first local
-# maximum after it (`lmn_edu.reproduce.turning_points`, which ignores wiggles smaller than 1).
+# maximum after it (`lmn_edu.analysis.turning_points`, which ignores wiggles of less than 0.5).
 
 # %%
 steps, lmn_h1 = map(np.array, column(rows, "lmn_h1"))
@@ -66,7 +74,10 @@ turns = turning_points(steps, lmn_h1, after=memorized)
 for kind, s, v in turns:
     print(f"turning point: local {kind} of LMN = {v:.2f} at step {s}")
 if len(turns) < 2:
-    print("fewer than two turning points in this run" + (" (quick mode stops early)" if _common.QUICK else ""))
+    compare(False, "LMN turns down, then up again after memorization", evidence=reached(rows, "generalized"),
+            missing="the run did not generalize")
+    if reached(rows, "generalized"):
+        print("fewer than two turning points in this run")
 else:
     (_, s_min, v_min), (_, s_max, v_max) = turns
     compare(abs(v_min - 15) <= 2 and abs(v_max - 20) <= 2,
@@ -95,6 +106,17 @@ for ax, (s, v), label in ((ax1, (steps, lmn_h1), "LMN (h1 → logits)"), (ax2, (
 for kind, s, v in turns:
     ax1.annotate(f"{kind} {v:.1f}", (s, v), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
 ax1.legend(fontsize=8)
-fig.suptitle(f"xor, numpy, seed {config.seed}{' (quick)' if _common.QUICK else ''}")
-_common.save(fig, LESSON, "xor_lmn_l2")
-_common.done()
+fig.suptitle(label)
+course.save(fig, LESSON, "xor_lmn_l2")
+course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/11_xor_double_descent.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 11`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `bit_cases(a, b, k)`: which of the four cases (0,0), (0,1), (1,0), (1,1) bit k is in.
+# 2. **Implement** `local_minima(values)`: the interior local minima of a curve.
+# 3. **Predict, then run.** Do seeds 1 and 2 (`course.paper_run("xor", seed=1)`) show the same rise after generalization? At the same steps? Use `lmn_edu.analysis.turning_points`.
+# 4. **Open question.** The paper reads 15 and 20 as 5 × 3 and 5 × 4 linear pieces. Our values are about 20 and 34 on 819 points. Since LMN depends on N (lesson 05), can any count of pieces be read off an LMN value?

@@ -1,6 +1,13 @@
 # %% [markdown]
 # # Lesson 12 — full-size runs with the torch backend
 #
+# **Goals.** Run the same loop on the torch backend; see float64 agree with NumPy to rounding and float32 drift; run the three tasks at full size (GPU when present).
+#
+# **Prerequisites.** Lesson 07; PyTorch installed (the lesson says so and stops without it).
+#
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 20–60 s; full mode: about 15 min on 2 CPU cores, less on a GPU.
+# Exercises at the end: stubs in `lessons/exercises/12_torch_backend.py`.
+#
 # Everything so far ran on the NumPy backend: autograd for gradients, our own AdamW, float64.
 # It is easy to read and exact, but slow. The torch backend runs the *same* training loop
 # (`lmn_edu.train.train`) with PyTorch: torch's autograd, `torch.optim.AdamW`, and a GPU when
@@ -10,26 +17,26 @@
 #
 # Both backends start from the same NumPy initialisation, so in float64 they should follow
 # the same trajectory up to rounding. torch defaults to float32 (fast on GPUs); the
-# authors' own code trained in float64, which matters for S4 (see the design notes), so
-# the full-size runs here use float64.
+# authors' own code trained in float64, so the full-size runs here use float64 too (lesson 12's
+# exercise 1 shows one way precision can matter late in training).
 #
 # PyTorch is optional: without it this lesson says so and stops.
 
 # %%
-import _common
-from _common import check, compare, pick
+from lmn_edu import course
+from lmn_edu.course import check, compare, observe, pick
 
 import time
 
 import numpy as np
 
 import lmn_edu
-from lmn_edu.history import phase_steps
+from lmn_edu.analysis import phase_steps
 from lmn_edu.plots import fig2
 from lmn_edu.train import train
 
 LESSON = "12_torch_backend"
-_common.header(
+course.header(
     "Lesson 12: full-size runs with the torch backend",
     "a 300-step comparison of the two backends and 300-step runs of each task, instead of 20 000",
     "the comparison, then 20 000 steps of add, s4 and xor in float64 with LMN every 500 steps on the "
@@ -60,7 +67,7 @@ if torch is not None:
 # %%
 def compare_config(backend, dtype="float64", device="cpu"):
     return lmn_edu.RunConfig(task="add", backend=backend, dtype=dtype, device=device, steps=300, eval_every=50,
-                             lmn_every=150, lmn_points="test", out=str(_common.figure_dir(LESSON) / "compare" / dtype))
+                             lmn_every=150, lmn_points="test", out=str(course.figure_dir(LESSON) / "compare" / dtype))
 
 
 if torch is not None:
@@ -96,7 +103,7 @@ if torch is not None:
     drift = max(abs(x["train_loss"] - y["train_loss"]) / x["train_loss"] for x, y in zip(histories["torch"], f32))
     print(f"largest relative difference of the train loss, float32 vs float64: {drift:.1e}")
     check(drift > 1e-12, "float32 does not reproduce float64 to the last digit")
-    compare(phase_steps(f32)[0] == phase_steps(histories["torch"])[0],
+    observe(phase_steps(f32)[0] == phase_steps(histories["torch"])[0],
             "float32 memorizes at the same evaluated step as float64 (evaluated every 50 steps)")
 
 # %% [markdown]
@@ -112,9 +119,9 @@ if torch is not None:
         config = lmn_edu.RunConfig(
             task=task, backend="torch", dtype="float64",
             steps=pick(300, 20_000), eval_every=pick(20, 100), lmn_every=pick(150, 500),
-            lmn_points=pick("test", "train"), out=str(_common.figure_dir(LESSON) / pick("runs-quick", "runs")))
+            lmn_points=pick("test", "train"), out=str(course.output_root() / pick("runs-quick", "runs")))
         start = time.perf_counter()
-        rows, _ = _common.run_history(config)
+        rows, _ = course.run_history(config)
         runs[task] = rows
         memorized, generalized = phase_steps(rows)
         last = rows[-1]
@@ -122,10 +129,21 @@ if torch is not None:
               f"{last['lmn_h1']:.2f}; memorized at step {memorized}, generalized at step {generalized}; "
               f"{time.perf_counter() - start:.0f} s")
         check(all(np.isfinite(r["train_loss"]) for r in rows), f"{task}: the loss stayed finite")
-        path = _common.figure_dir(LESSON) / f"fig2_{task}.png"
-        fig2(rows, path, title=f"{task}, torch float64, seed 0{' (quick)' if _common.QUICK else ''}")
-        print(f"figure: {path}")
-    if not _common.QUICK:
+        path = course.figure_dir(LESSON) / f"fig2_{task}.png"
+        fig2(rows, path, title=f"{task}, torch float64, seed 0{' (quick)' if course.quick() else ''}")
+        course.show(path)
+    if not course.quick():
         for task, rows in runs.items():
             compare(phase_steps(rows)[1] is not None, f"{task}: test accuracy reaches 1.0 within 20 000 steps")
-_common.done()
+course.done()
+
+# %% [markdown]
+# ## Exercises
+#
+# Edit the stubs in `lessons/exercises/12_torch_backend.py`, then check them from the repository root
+# (or from `lessons/`) with `python -m lmn_edu.course check 12`: ✓ or ✗ per exercise, with a hint.
+#
+# 1. **Implement** `collapse_margin(dtype)`: the margin above which softmax cross-entropy is exactly 0 in that dtype.
+# 2. **Implement** `max_relative_difference(rows_a, rows_b, key)`: how far two histories drift apart.
+# 3. **Predict, then run.** Train the 300-step comparison in float32 on the NumPy backend (`backend="numpy", dtype="float32"`). Will it drift from float64 as much as torch's float32 does?
+# 4. **Open question.** In float32 a margin of about 16.6 makes a sample's loss and gradient exactly 0. Weight decay keeps shrinking the weights meanwhile. How could that change when, or whether, a network generalizes?

@@ -1,21 +1,32 @@
 """The configuration of one training run, as a typed dataclass with validation."""
+import math
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from .backends import BACKENDS, DEVICES, DTYPES, LOSS_DTYPES
 from .datasets import TASKS
 from .errors import LMNInputError, check_choice, check_int
-from .mlp_lmn import LMN_LAYERS
 from .mlp import OUTPUTS
+from .mlp_lmn import LMN_LAYERS
 
-BACKENDS = ("numpy", "torch")
 POINTS = ("train", "test", "all")
-DEVICES = ("auto", "cpu", "cuda")
-DTYPES = ("auto", "float32", "float64")
+
+
+def _check_number(name, value, minimum, strict):
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < minimum or (strict and value == minimum):
+        bound = ">" if strict else ">="
+        raise LMNInputError(f"{name}={value!r} must be a finite number {bound} {minimum}")
+    return float(value)
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Defaults are the paper's setting; the cadences keep a NumPy run to minutes."""
+    """Defaults are the paper's setting; the LMN cadence keeps a NumPy run to minutes.
+
+    LMN is measured at ``lmn_log`` log-spaced steps before step ``lmn_every`` (where it rises
+    and peaks, as the network memorizes) and then every ``lmn_every`` steps.
+    """
     task: str = "add"
     backend: str = "numpy"
     steps: int = 20_000
@@ -24,14 +35,19 @@ class RunConfig:
     lr: float = 1e-3
     weight_decay: float = 0.2
     eval_every: int = 100
-    lmn_every: int = 500
+    lmn_every: int = 1000
+    lmn_log: int = 20
     lmn_layers: tuple = ("h1",)
     lmn_points: str = "train"
     lmn_output: str = "logits"
     n_lambda: int = 21
+    snapshot_steps: tuple = ()
     out: str = "runs"
+    name: str = ""
     device: str = "auto"
     dtype: str = "auto"
+    loss_dtype: str = "auto"
+    precision_diagnostics: bool = False
     emb_dim: int = 32
     hidden: int = 100
 
@@ -43,41 +59,61 @@ class RunConfig:
         check_choice("lmn_output", self.lmn_output, OUTPUTS)
         check_choice("device", self.device, DEVICES)
         check_choice("dtype", self.dtype, DTYPES)
+        check_choice("loss_dtype", self.loss_dtype, LOSS_DTYPES)
         layers = (self.lmn_layers,) if isinstance(self.lmn_layers, str) else tuple(self.lmn_layers)
-        if not layers:
-            raise LMNInputError(f"lmn_layers is empty; choose from {LMN_LAYERS}")
         for layer in layers:
             check_choice("lmn_layers", layer, LMN_LAYERS)
         if self.backend == "numpy" and self.device == "cuda":
             raise LMNInputError("device='cuda' needs backend='torch'; the numpy backend runs on the CPU")
         if not (isinstance(self.train_frac, (int, float)) and 0.0 < self.train_frac < 1.0):
             raise LMNInputError(f"train_frac={self.train_frac!r} must be strictly between 0 and 1")
-        for name in ("lr",):
-            if not (isinstance(getattr(self, name), (int, float)) and getattr(self, name) > 0):
-                raise LMNInputError(f"{name}={getattr(self, name)!r} must be a number > 0")
-        if not (isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0):
-            raise LMNInputError(f"weight_decay={self.weight_decay!r} must be a number >= 0")
+        if not isinstance(self.name, str) or "/" in self.name or "\\" in self.name or self.name in (".", ".."):
+            raise LMNInputError(f"name={self.name!r} must be a folder name (no path separators)")
+        if not isinstance(self.precision_diagnostics, bool):
+            raise LMNInputError(f"precision_diagnostics={self.precision_diagnostics!r} must be True or False")
+        steps = check_int("steps", self.steps, 1)
+        snaps = self.snapshot_steps
+        if snaps != "lmn":
+            if isinstance(snaps, (str, bytes)) or not hasattr(snaps, "__iter__"):
+                raise LMNInputError(f"snapshot_steps={snaps!r} must be a list of steps or 'lmn'")
+            snaps = tuple(sorted({check_int("snapshot_steps", s, 0, steps) for s in snaps}))
         dtype = self.dtype
         if dtype == "auto":
             dtype = "float64" if self.backend == "numpy" else "float32"
         return replace(
             self,
-            steps=check_int("steps", self.steps, 1),
+            steps=steps,
             seed=check_int("seed", self.seed, 0),
+            lr=_check_number("lr", self.lr, 0, strict=True),
+            weight_decay=_check_number("weight_decay", self.weight_decay, 0, strict=False),
             eval_every=check_int("eval_every", self.eval_every, 1),
             lmn_every=check_int("lmn_every", self.lmn_every, 1),
+            lmn_log=check_int("lmn_log", self.lmn_log, 0),
             n_lambda=check_int("n_lambda", self.n_lambda, 3),
             emb_dim=check_int("emb_dim", self.emb_dim, 1),
             hidden=check_int("hidden", self.hidden, 1),
             lmn_layers=layers,
+            snapshot_steps=snaps,
             dtype=dtype,
         )
 
     @property
     def run_dir(self):
-        return Path(self.out) / f"{self.task}-{self.backend}-s{self.seed}"
+        """The run folder: ``<out>/<name>``, the name by default ``<task>-<backend>-s<seed>``."""
+        return Path(self.out) / (self.name or f"{self.task}-{self.backend}-s{self.seed}")
 
     def to_dict(self):
         d = asdict(self)
         d["lmn_layers"] = list(self.lmn_layers)
+        if not isinstance(self.snapshot_steps, str):
+            d["snapshot_steps"] = list(self.snapshot_steps)
         return d
+
+    @classmethod
+    def from_dict(cls, d):
+        """The config of a run's config.json (unknown keys, such as ``device_used``, are ignored)."""
+        keep = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        for key in ("lmn_layers", "snapshot_steps"):
+            if isinstance(keep.get(key), list):
+                keep[key] = tuple(keep[key])
+        return cls(**keep)

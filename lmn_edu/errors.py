@@ -117,3 +117,10 @@ def check_rng(name, rng):
         raise LMNInputError(f"{name} must be a NumPy random generator such as np.random.default_rng(seed), "
                             f"got {show(rng)}")
     return rng
+
+
+class NotFiniteError(LMNInputError):
+    """A value that must be finite is NaN or inf: L, or a function's outputs along a line.
+
+    The training loop reads it as divergence when it comes from the network being trained.
+    """

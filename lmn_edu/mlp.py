@@ -8,7 +8,6 @@ The functions use ``autograd.numpy`` so that ``autograd.grad`` differentiates th
 """
 import autograd.numpy as anp
 import numpy as np
-from autograd.scipy.special import logsumexp
 from autograd.tracer import getval
 
 from .errors import LMNInputError, check_array, check_int, check_mapping, check_rng, show
@@ -59,7 +58,21 @@ def silu(x):
     return x * sigmoid(x)
 
 
+def logsumexp(x, axis=-1, keepdims=False):
+    """log Σ exp(x) along ``axis``, shifted by the maximum so that exp never overflows.
+
+    Written in autograd.numpy (scipy is not needed to import the package). The gradient also
+    flows through the shift m, but its share, (1 − Σ softmax) ∂m/∂x, is zero up to rounding:
+    the result m + log Σ exp(x − m) does not depend on m.
+    """
+    m = anp.max(x, axis=axis, keepdims=True)
+    out = m + anp.log(anp.sum(anp.exp(x - m), axis=axis, keepdims=True))
+    return out if keepdims else anp.squeeze(out, axis=axis)
+
+
 def softmax(x):
+    """exp(x − m) / Σ exp(x − m) along the last axis, m the row's maximum: no overflow, and each
+    probability to a few ulps of itself (exp(x − logsumexp(x)) loses ε · |logsumexp| to rounding)."""
     e = anp.exp(x - anp.max(x, axis=-1, keepdims=True))
     return e / anp.sum(e, axis=-1, keepdims=True)
 

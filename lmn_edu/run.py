@@ -1,31 +1,46 @@
 """The command line: ``python -m lmn_edu.run`` trains the paper's MLP and measures LMN.
 
-One run per (task, seed); each writes runs/<task>-<backend>-s<seed>/ with config.json,
-history.json, history.csv, params.npz and figures/fig2.png.
+One run per (task, seed); each writes its run folder, runs/<task>-<backend>-s<seed>/ (see
+history.py), and figures/fig2.png in it.
+
+Exit status: 0 done, 1 training diverged, 2 bad input or environment (including a run folder
+that cannot be written), 130 interrupted. Errors are one line on stderr.
 """
 import argparse
-import io
+import os
 import sys
 
-import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .config import BACKENDS, DEVICES, DTYPES, POINTS, RunConfig
+from .analysis import phase_steps
+from .backends import BACKENDS, DEVICES, DTYPES, LOSS_DTYPES
+from .config import POINTS, RunConfig
 from .datasets import TASKS
 from .errors import LMNInputError
-from .history import phase_steps, write_atomic
 from .mlp import OUTPUTS
 from .mlp_lmn import LMN_LAYERS
 from .train import TrainingDiverged, train
 
 D = RunConfig()
+EXIT_DONE, EXIT_DIVERGED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line ``error: …`` and exit status 2."""
 
     def error(self, message):
-        self.exit(2, f"error: {message} (see --help)\n")
+        self.exit(EXIT_INPUT, f"error: {message} (see --help)\n")
+
+
+def max_threads():
+    return os.cpu_count() or 1
+
+
+def check_threads(threads):
+    """0 (the libraries' choice) or 1..the number of CPUs: more only oversubscribes the machine."""
+    if not 0 <= threads <= max_threads():
+        raise LMNInputError(f"threads={threads} must be between 0 and {max_threads()} (the CPUs here)")
+    return threads
 
 
 def build_parser():
@@ -33,6 +48,7 @@ def build_parser():
         prog="python -m lmn_edu.run",
         description="Train the paper's 3-layer SiLU MLP on an algorithmic task with full-batch AdamW "
                     "and measure the linear mapping number (LMN) along the way.",
+        epilog="exit status: 0 done, 1 training diverged, 2 bad input or environment, 130 interrupted",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--task", nargs="+", default=[D.task], metavar="TASK",
                    help=f"one or more of {', '.join(TASKS)}")
@@ -43,19 +59,32 @@ def build_parser():
     p.add_argument("--lr", type=float, default=D.lr, help="AdamW learning rate")
     p.add_argument("--weight-decay", type=float, default=D.weight_decay, help="AdamW decoupled weight decay")
     p.add_argument("--eval-every", type=int, default=D.eval_every, help="steps between loss/accuracy/L2 rows")
-    p.add_argument("--lmn-every", type=int, default=D.lmn_every, help="steps between LMN measurements")
-    p.add_argument("--lmn-layers", nargs="+", default=list(D.lmn_layers), metavar="LAYER",
-                   help=f"layers to measure LMN from (to the output): {', '.join(LMN_LAYERS)}")
+    p.add_argument("--lmn-every", type=int, default=D.lmn_every, help="steps between regular LMN measurements")
+    p.add_argument("--lmn-log", type=int, default=D.lmn_log,
+                   help="extra LMN measurements, log-spaced before the first regular one (where LMN peaks)")
+    p.add_argument("--lmn-layers", nargs="*", default=list(D.lmn_layers), metavar="LAYER",
+                   help=f"layers to measure LMN from (to the output): {', '.join(LMN_LAYERS)}; none: no LMN")
     p.add_argument("--lmn-points", default=D.lmn_points, help=f"points L is built on: {', '.join(POINTS)}")
     p.add_argument("--lmn-output", default=D.lmn_output, help=f"output LMN is measured to: {', '.join(OUTPUTS)}")
-    p.add_argument("--n-lambda", type=int, default=D.n_lambda, help="λ points per line (eq 1)")
+    p.add_argument("--n-lambda", type=int, default=D.n_lambda, help="λ points per line (eq 1), at least 3")
+    p.add_argument("--snapshot-steps", nargs="*", type=int, default=[], metavar="STEP",
+                   help="save the params at these steps in <run folder>/snapshots/")
     p.add_argument("--out", default=D.out, help="folder for the run folders")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a run already in the run folder (otherwise such a folder is refused)")
     p.add_argument("--device", default=D.device, help=f"torch device: {', '.join(DEVICES)}")
     p.add_argument("--dtype", default=D.dtype,
                    help=f"training precision: {', '.join(DTYPES)} (auto: float64 on numpy, float32 on torch)")
+    p.add_argument("--loss-dtype", default=D.loss_dtype,
+                   help=f"precision of the loss: {', '.join(LOSS_DTYPES)} (float64: the loss and its gradient "
+                        "in float64 while the params keep --dtype)")
+    p.add_argument("--precision-diagnostics", action="store_true",
+                   help="record, per evaluation, the share of training samples whose loss or gradient is "
+                        "exactly 0 in the training precision and the share of updates that round away")
     p.add_argument("--threads", type=int, default=1,
-                   help="CPU threads for BLAS/OpenMP (and torch); 0: the libraries' own choice. The arrays "
-                        "are small: one thread measured as fast alone and far faster on a shared machine")
+                   help="CPU threads for BLAS/OpenMP (and torch), at most the CPUs here; 0: the libraries' "
+                        "own choice. The arrays are small: one thread measured as fast alone and far faster "
+                        "on a shared machine")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -64,21 +93,20 @@ def configs_from_args(args):
     return [
         RunConfig(task=task, backend=args.backend, steps=args.steps, seed=seed,
                   train_frac=args.train_frac, lr=args.lr, weight_decay=args.weight_decay,
-                  eval_every=args.eval_every, lmn_every=args.lmn_every,
+                  eval_every=args.eval_every, lmn_every=args.lmn_every, lmn_log=args.lmn_log,
                   lmn_layers=tuple(args.lmn_layers), lmn_points=args.lmn_points,
-                  lmn_output=args.lmn_output, n_lambda=args.n_lambda, out=args.out,
-                  device=args.device, dtype=args.dtype).validated()
+                  lmn_output=args.lmn_output, n_lambda=args.n_lambda,
+                  snapshot_steps=tuple(args.snapshot_steps), out=args.out, device=args.device,
+                  dtype=args.dtype, loss_dtype=args.loss_dtype,
+                  precision_diagnostics=args.precision_diagnostics).validated()
         for task in args.task for seed in args.seed
     ]
 
 
-def save_outputs(config, history):
-    """params.npz and figures/fig2.png beside the history."""
+def save_figure(config, history):
+    """figures/fig2.png beside the history."""
     from .plots import fig2
 
-    buf = io.BytesIO()
-    np.savez(buf, **history.final_params)
-    write_atomic(config.run_dir / "params.npz", buf.getvalue())
     fig2(history.rows, config.run_dir / "figures" / "fig2.png",
          title=f"{config.task}, {config.backend}, seed {config.seed}")
 
@@ -87,27 +115,27 @@ def summary(config, history):
     rows = history.rows
     last = rows[-1]
     mem, gen = phase_steps(rows)
-    lmn = ", ".join(f"LMN({k[4:]}) {last[k]:.2f}" for k in last if k.startswith("lmn_") and last[k] is not None)
-    return (f"{config.run_dir}: train acc {last['train_acc']:.3f}, test acc {last['test_acc']:.3f}, "
+    lmn = "".join(f", LMN({k[4:]}) {last[k]:.2f}" for k in last if k.startswith("lmn_") and last[k] is not None)
+    return (f"{config.run_dir}: train acc {last['train_acc']:.3f}, test acc {last['test_acc']:.3f}"
             f"{lmn}; train acc 1.0 at step {mem}, test acc 1.0 at step {gen}; "
             f"{last['time_s']:.0f} s")
+
+
+def fail(message, code):
+    print(f"error: {message}", file=sys.stderr)
+    return code
 
 
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.threads < 0:
-            raise LMNInputError(f"threads={args.threads} must be at least 0")
+        check_threads(args.threads)
         configs = configs_from_args(args)
-        for config in configs:
-            try:
-                config.run_dir.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                raise LMNInputError(f"out={config.out!r}: cannot create {config.run_dir} ({e.strerror})") from None
+        if len({c.run_dir for c in configs}) < len(configs):
+            raise LMNInputError("task/seed: the same run is asked for twice")
     except LMNInputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e, EXIT_INPUT)
     with threadpool_limits(limits=args.threads or None):
         return run_all(configs, args)
 
@@ -126,19 +154,21 @@ def run_all(configs, args):
     config = None
     try:
         for config in configs:
-            history = train(config, progress=progress)
-            save_outputs(config, history)
+            history = train(config, progress=progress, overwrite=args.overwrite)
+            save_figure(config, history)
             print(summary(config, history), flush=True)
     except LMNInputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return fail(e, EXIT_INPUT)
     except TrainingDiverged as e:
-        print(f"error: training diverged: {e}; what was measured is in {config.run_dir}", file=sys.stderr)
-        return 1
+        return fail(f"training diverged: {e}; what was measured is in {config.run_dir}", EXIT_DIVERGED)
+    except OSError as e:
+        where = e.filename or config.run_dir
+        return fail(f"cannot write {where}: {e.strerror or e}; what was measured before is in {config.run_dir}",
+                    EXIT_INPUT)
     except KeyboardInterrupt:
         print(f"\ninterrupted; what was measured is in {config.run_dir}", file=sys.stderr)
-        return 130
-    return 0
+        return EXIT_INTERRUPTED
+    return EXIT_DONE
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""One training loop for every backend: full-batch AdamW, metrics and LMN on a schedule,
-history saved as it goes."""
+"""The one training loop, for every backend and every caller (command line, reproduction,
+lessons): full-batch AdamW, metrics and LMN on a schedule, rows and snapshots saved as they go."""
 import math
 import time
 
@@ -8,12 +8,13 @@ import numpy as np
 from .adamw import AdamW
 from .backends import get_backend
 from .datasets import make_task, split
-from .history import History
+from .errors import LMNInputError, NotFiniteError
+from .history import History, RunFolder, save_params
 from .mlp import init_params
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or inf; the history up to that point is on disk."""
+    """The loss (or the params) became NaN or inf; the rows measured so far are on disk."""
 
 
 def setup_run(config):
@@ -36,7 +37,7 @@ def start_backend(config, params=None):
     the seeded init (the split is the seed's either way).
     """
     task, train_idx, test_idx, init = setup_run(config)
-    backend = get_backend(config.backend, config.dtype, config.device)
+    backend = get_backend(config.backend, config.dtype, config.device, config.loss_dtype)
     backend.setup(init if params is None else params, task, train_idx, test_idx,
                   AdamW(lr=config.lr, weight_decay=config.weight_decay))
     return backend, task, train_idx, test_idx
@@ -48,12 +49,25 @@ def lmn_points(task, train_idx, test_idx, which):
     return task.inputs[idx]
 
 
-def is_eval_step(config, step):
-    return step % config.eval_every == 0 or step % config.lmn_every == 0 or step == config.steps
+def lmn_steps(config):
+    """The sorted steps at which LMN is measured.
+
+    Every ``lmn_every`` steps (step 0 and the last step included), and ``lmn_log`` steps
+    log-spaced from ``lmn_every / 30`` up to the first regular step, where LMN rises and peaks
+    while the network memorizes. None when no layer is measured.
+    """
+    if not config.lmn_layers:
+        return []
+    steps = set(range(0, config.steps + 1, config.lmn_every)) | {config.steps}
+    first = min(config.lmn_every, config.steps)
+    if config.lmn_log and first > 1:
+        early = np.geomspace(max(1.0, first / 30), first, config.lmn_log + 1)[:-1]
+        steps |= {int(s) for s in np.round(early) if 0 < s < first}
+    return sorted(steps)
 
 
-def is_lmn_step(config, step):
-    return step % config.lmn_every == 0 or step == config.steps
+def snapshot_steps(config, lmn_at):
+    return set(lmn_at) if config.snapshot_steps == "lmn" else set(config.snapshot_steps)
 
 
 def _postfix(row, last_lmn):
@@ -64,50 +78,111 @@ def _postfix(row, last_lmn):
     return post
 
 
-def train(config, progress=None):
-    """Train one run; returns its History. ``progress``: None (no bar) or a tqdm class.
+def _diverged(row):
+    return not (math.isfinite(row["train_loss"]) and math.isfinite(row["l2"]))
 
-    Raises TrainingDiverged when the loss is not finite (after saving what was measured).
+
+def _step(backend, step):
+    """One AdamW step; an overflow inside the backend (torch casts lr·wd to the params' dtype)
+    is divergence too."""
+    try:
+        return backend.step()
+    except (OverflowError, FloatingPointError) as e:
+        raise TrainingDiverged(f"the update overflowed at step {step} ({e})") from None
+    except RuntimeError as e:
+        if "overflow" not in str(e):
+            raise
+        raise TrainingDiverged(f"the update overflowed at step {step} ({e})") from None
+
+
+def train(config, progress=None, callback=None, overwrite=False):
+    """Train one run into its run folder; returns its History (rows, ``final_params``).
+
+    ``progress``: None (no bar) or a tqdm class. ``callback(row, backend)``: called after each
+    evaluation row is saved. ``overwrite``: replace a run already in the folder (else refused).
+    Raises TrainingDiverged when the loss or the params stop being finite (the rows measured
+    so far, the diverged one included, are saved).
     """
     config = config.validated()
+    lmn_at = lmn_steps(config)
+    snap_at = snapshot_steps(config, lmn_at)
+    lmn_set = set(lmn_at)
     backend, task, train_idx, test_idx = start_backend(config)
     points = lmn_points(task, train_idx, test_idx, config.lmn_points)
-    lmn_columns = [f"lmn_{layer}" for layer in config.lmn_layers]
-    # config.json: the settings as asked (so it round-trips to RunConfig) and the device they got
-    history = History(config.run_dir, {**config.to_dict(), "device_used": getattr(backend, "device_name", "cpu")},
-                      lmn_columns)
+    columns = [f"lmn_{layer}" for layer in config.lmn_layers]
+    if config.precision_diagnostics:
+        from .precision import COLUMNS
+        columns += list(COLUMNS)
+    folder = RunFolder(config.run_dir, overwrite)
+    history = None
     bar = None
-    if progress is not None:
-        bar = progress(total=config.steps, leave=True, dynamic_ncols=True,
-                       desc=f"{config.task} {config.backend} s{config.seed}")
-    start = time.perf_counter()
-    last_lmn = {}
     try:
+        # config.json: the settings as asked (so it round-trips to RunConfig) and the device they got
+        history = History(config.run_dir, {**config.to_dict(), "device_used": backend.device_name}, columns)
+        if progress is not None:
+            bar = progress(total=config.steps, leave=True, dynamic_ncols=True,
+                           desc=f"{config.task} {config.backend} s{config.seed}")
+        start = time.perf_counter()
+        last_lmn = {}
         # Overflow on the way to divergence is reported once, by the finiteness checks below.
         with np.errstate(over="ignore", invalid="ignore"):
             for step in range(config.steps + 1):
-                if is_eval_step(config, step):
+                if step % config.eval_every == 0 or step in lmn_set or step in snap_at or step == config.steps:
                     row = {"step": step, **backend.evaluate()}
-                    if is_lmn_step(config, step):
-                        last_lmn = backend.lmn(points, config.lmn_layers, config.lmn_output, config.n_lambda)
+                    if _diverged(row):
+                        row["time_s"] = time.perf_counter() - start
+                        history.append(row)
+                        raise TrainingDiverged(f"the train loss is {row['train_loss']} "
+                                               f"(params L2 {row['l2']}) at step {step}")
+                    if step in lmn_set:
+                        try:
+                            last_lmn = backend.lmn(points, config.lmn_layers, config.lmn_output, config.n_lambda)
+                        except NotFiniteError as e:      # finite loss, but outputs that overflow between points
+                            row["time_s"] = time.perf_counter() - start
+                            history.append(row)
+                            raise TrainingDiverged(f"LMN cannot be measured at step {step}: {e}") from None
                         row.update({f"lmn_{k}": v for k, v in last_lmn.items()})
+                    if config.precision_diagnostics:
+                        row.update(backend.diagnostics())
+                    if step in snap_at:
+                        (config.run_dir / "snapshots").mkdir(exist_ok=True)
+                        save_params(config.run_dir / "snapshots" / f"step{step:06d}.npz", backend.params())
                     row["time_s"] = time.perf_counter() - start
                     history.append(row)
+                    if callback is not None:
+                        callback(history.rows[-1], backend)
                     if bar is not None:
                         bar.set_postfix(_postfix(row, last_lmn), refresh=False)
-                    if not math.isfinite(row["train_loss"]):
-                        raise TrainingDiverged(f"the train loss is {row['train_loss']} at step {step}")
                 if step == config.steps:
                     break
-                value = backend.step()
-                if not math.isfinite(value):
-                    history.append({"step": step, "train_loss": value,
-                                    "time_s": time.perf_counter() - start})
+                value = _step(backend, step)
+                if not math.isfinite(value):       # the row after the step that saw it, then stop
+                    history.append({"step": step + 1, **backend.evaluate(), "time_s": time.perf_counter() - start})
                     raise TrainingDiverged(f"the train loss is {value} at step {step}")
                 if bar is not None:
                     bar.update(1)
+        history.final_params = backend.params()
+        save_params(config.run_dir / "params.npz", history.final_params)
     finally:
         if bar is not None:
             bar.close()
-    history.final_params = backend.params()
+        try:
+            if history is not None:
+                history.close()
+        finally:
+            folder.release()
     return history
+
+
+def lmn_of_params(config, params, layers=None, points=None, output=None):
+    """LMN of saved ``params`` with a run's settings (its backend, dtype, split): layer -> LMN.
+
+    ``layers``, ``points``, ``output``: override the config's LMN settings.
+    """
+    config = config.validated()
+    layers = config.lmn_layers if layers is None else tuple(layers)
+    if not layers:
+        raise LMNInputError("layers is empty; name at least one layer to measure")
+    backend, task, train_idx, test_idx = start_backend(config, params)
+    pts = lmn_points(task, train_idx, test_idx, points or config.lmn_points)
+    return backend.lmn(pts, layers, output or config.lmn_output, config.n_lambda)

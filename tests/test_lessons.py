@@ -1,5 +1,6 @@
-"""Every lesson runs to the end in quick mode (LMN_EDU_QUICK=1), headless, from a fresh folder."""
+"""Every lesson runs to the end in quick mode (LMN_EDU_QUICK=1), headless, writing only to its output folder."""
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -8,52 +9,72 @@ import pytest
 
 LESSONS_DIR = Path(__file__).resolve().parents[1] / "lessons"
 LESSONS = sorted(LESSONS_DIR.glob("[0-9][0-9]_*.py"))
-PACKAGE = LESSONS_DIR.parent / "lmn_edu"
+REPO = LESSONS_DIR.parent
 NO_TORCH = "PyTorch is not installed"
 
 # Runs a lesson as `python lessons/NN.py` would, but with `import torch` failing.
 WITHOUT_TORCH = """
-import importlib.abc, os, runpy, sys
+import importlib.abc, runpy, sys
 class NoTorch(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name == "torch" or name.startswith("torch."):
             raise ImportError("torch is blocked for this test")
 sys.meta_path.insert(0, NoTorch())
-sys.path.insert(0, os.path.dirname(sys.argv[1]))
 runpy.run_path(sys.argv[1], run_name="__main__")
 """
 
 
-def run_lesson(lesson, cwd, *prefix):
-    env = {**os.environ, "LMN_EDU_QUICK": "1", "MPLBACKEND": "Agg", "PYTHONIOENCODING": "utf-8"}
-    env.pop("LMN_EDU_FIGURES", None)
+def run_lesson(lesson, cwd, out, *prefix):
+    env = {**os.environ, "LMN_EDU_QUICK": "1", "MPLBACKEND": "Agg", "PYTHONIOENCODING": "utf-8",
+           "LMN_EDU_FIGURES": str(out)}
     proc = subprocess.run([sys.executable, *prefix, str(lesson)], cwd=cwd, env=env,
                           capture_output=True, text=True, encoding="utf-8", timeout=600)
     assert proc.returncode == 0, f"{lesson.name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout
 
 
-def test_there_are_at_least_ten_lessons():
-    assert len(LESSONS) >= 10, [p.name for p in LESSONS]
+def test_there_are_twelve_lessons_each_with_goals_and_exercises():
+    assert len(LESSONS) == 12, [p.name for p in LESSONS]
+    for lesson in LESSONS:
+        text = lesson.read_text(encoding="utf-8")
+        for part in ("**Goals.**", "**Prerequisites.**", "**Time.**", "## Exercises", "**Open question.**",
+                     "**Predict, then run.**", f"python -m lmn_edu.course check {lesson.name[:2]}"):
+            assert part in text, f"{lesson.name} lacks {part}"
+
+
+def test_lessons_use_the_package_not_copies():
+    for lesson in LESSONS:
+        text = lesson.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(import|from)\s+(scipy|sklearn)", text, re.M), f"{lesson.name} imports scipy/sklearn"
+        assert "for step in range" not in text, f"{lesson.name} has its own training loop"
+        assert "_common" not in text and "sys.path" not in text, f"{lesson.name} patches imports"
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    # One folder for all lessons, as for a student running them in order: lessons 08 and 09
-    # then reuse the training run lesson 07 left there (and so test that reuse).
-    return tmp_path_factory.mktemp("lessons")
+def out(tmp_path_factory):
+    # One output folder for all lessons, as for a student running them in order.
+    return tmp_path_factory.mktemp("lesson_output")
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_runs_in_quick_mode(lesson, workdir):
-    out = run_lesson(lesson, workdir)
-    if NO_TORCH in out and "✓" not in out:
+def test_lesson_runs_in_quick_mode(lesson, out, tmp_path):
+    # from a folder that is neither the root nor lessons/: the output still lands in one place
+    text = run_lesson(lesson, tmp_path, out)
+    if NO_TORCH in text and "✓" not in text:
         return                      # a torch-only lesson on a machine without torch: it said so and stopped
-    assert "✓" in out, f"{lesson.name} printed no check"
-    figures = workdir / "lesson_figures" / lesson.stem
-    assert any(figures.glob("*.png")), f"{lesson.name} wrote no figure to {figures}"
-    assert not any(PACKAGE.rglob("*.png")) and not any(PACKAGE.rglob("history.json")), \
-        "a lesson wrote into the package"
+    assert "✓" in text, f"{lesson.name} printed no check"
+    assert "step None" not in text
+    assert any((out / lesson.stem).glob("*.png")), f"{lesson.name} wrote no figure to {out / lesson.stem}"
+    assert not list(tmp_path.iterdir()), f"{lesson.name} wrote into the working directory"
+    assert not any((REPO / "lmn_edu").rglob("*.png")), "a lesson wrote into the package"
+
+
+@pytest.mark.parametrize("lesson", [p for p in LESSONS if p.name[:2] in ("07", "08", "09", "11")],
+                         ids=lambda p: p.stem)
+def test_quick_mode_reads_the_committed_run_and_gives_verdicts(lesson, out, tmp_path):
+    text = run_lesson(lesson, tmp_path, out)
+    assert "training " not in text, f"{lesson.name} trained in quick mode"
+    assert "agrees:" in text or "differs:" in text
 
 
 TORCH_LESSONS = [p for p in LESSONS if "import torch" in p.read_text(encoding="utf-8")]
@@ -61,5 +82,5 @@ TORCH_LESSONS = [p for p in LESSONS if "import torch" in p.read_text(encoding="u
 
 @pytest.mark.parametrize("lesson", TORCH_LESSONS, ids=[p.stem for p in TORCH_LESSONS])
 def test_lesson_runs_without_torch(lesson, tmp_path):
-    out = run_lesson(lesson, tmp_path, "-c", WITHOUT_TORCH)
-    assert NO_TORCH in out, f"{lesson.name} did not say that torch is absent"
+    text = run_lesson(lesson, tmp_path, tmp_path, "-c", WITHOUT_TORCH)
+    assert NO_TORCH in text, f"{lesson.name} did not say that torch is absent"

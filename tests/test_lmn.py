@@ -128,7 +128,7 @@ def test_duplicate_points_are_linearly_connected():
 def test_chunking_does_not_change_L(monkeypatch):
     f, X = fixed_nonlinear(3, 3, 2), points(3, 30, 3)
     L = lmn_edu.connectivity_matrix(f, X)
-    monkeypatch.setattr(lmn_edu.lmn, "CHUNK_FLOATS", 1)           # one pair per chunk
+    monkeypatch.setattr(lmn_edu.chunking, "CHUNK_FLOATS", 1)           # one pair per chunk
     np.testing.assert_array_equal(lmn_edu.connectivity_matrix(f, X), L)
 
 

@@ -1,0 +1,17 @@
+"""Lesson 05 exercises: the entropy S_NL from eigenvalues, and the LMN of a matrix.
+Run `python -m lmn_edu.course check 05` to check your work.
+"""
+import numpy as np
+
+
+def entropy_from_eigenvalues(mu):
+    """S_NL of eq (3) in bits from the eigenvalues μ of L (any order, some may be negative).
+
+    p_i = |μ_i| / Σ_j |μ_j|;  S_NL = −Σ p_i log₂ p_i, where 0 · log 0 counts as 0.
+    """
+    raise NotImplementedError("your turn: see the docstring")
+
+
+def lmn(L):
+    """LMN = 2^S_NL of the symmetric connectivity matrix L (N, N)."""
+    raise NotImplementedError("your turn: see the docstring")

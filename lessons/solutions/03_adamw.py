@@ -1,0 +1,22 @@
+"""Lesson 03 exercises: one AdamW step, and the decay alone."""
+import numpy as np
+
+
+def adamw_step(theta, g, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.2):
+    """One AdamW step on one array. Returns the new (theta, m, v); change none of the inputs.
+
+    t is the number of this step, starting at 1. Decoupled decay first: θ ← θ (1 − η λ); then
+    the moments m ← β₁ m + (1 − β₁) g, v ← β₂ v + (1 − β₂) g², and the bias-corrected step
+    θ ← θ − η m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ).
+    """
+    b1, b2 = betas
+    theta = theta * (1 - lr * weight_decay)
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def decay_after(theta0, lr, weight_decay, t):
+    """θ after t AdamW steps with a zero gradient, from θ₀, in closed form (no loop)."""
+    return theta0 * (1 - lr * weight_decay) ** t
