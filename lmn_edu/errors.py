@@ -100,7 +100,7 @@ def check_array(name, value, *, kind="real", ndim=None, what="", finite=False):
         shape = f" {what}" if what else ""
         raise LMNInputError(f"{name} must be a {ndim}-D array{shape}, got shape {arr.shape}")
     if finite and arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-        raise LMNInputError(f"{name} must hold finite numbers (found NaN or inf)")
+        raise NotFiniteError(f"{name} must hold finite numbers (found NaN or inf)")
     return arr
 
 
@@ -120,7 +120,8 @@ def check_rng(name, rng):
 
 
 class NotFiniteError(LMNInputError):
-    """A value that must be finite is NaN or inf: L, or a function's outputs along a line.
+    """A value that must be finite is NaN or inf: L, a function's outputs along a line, points,
+    or the weights LMN is measured on (check_array with finite=True).
 
     The training loop reads it as divergence when it comes from the network being trained.
     """

@@ -161,7 +161,7 @@ def _check_points(X):
     if X.shape[0] < 1 or X.shape[1] < 1:
         raise LMNInputError(f"X must hold at least one point of at least one dimension, got shape {X.shape}")
     if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
-        raise LMNInputError("X must hold finite numbers (found NaN or inf)")
+        raise NotFiniteError("X must hold finite numbers (found NaN or inf)")
     return X
 
 

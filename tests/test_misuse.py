@@ -278,3 +278,9 @@ def test_f_returning_strings_is_named():
 def test_no_pairs_is_about_the_inputs():
     with pytest.raises(lmn_edu.LMNInputError, match=r"inputs must hold at least one token pair.*\(0, 2\)"):
         lmn_edu.layer_lmn(PARAMS, np.zeros((0, 2), int))
+
+
+def test_nan_weights_for_lmn_are_not_finite_errors():
+    # the training loop reads NotFiniteError from LMN as divergence of the network it trains
+    with pytest.raises(lmn_edu.errors.NotFiniteError, match=r"params\['W2'\]"):
+        lmn_edu.layers_lmn(NAN_W2, INPUTS)
