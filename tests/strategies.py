@@ -77,3 +77,9 @@ def small_model(seed=0, n=12, vocab=9, classes=5, emb=4, hidden=6, scale=1.0):
     inputs = rng.integers(0, vocab, size=(n, 2))
     labels = rng.integers(0, classes, size=n)
     return params, inputs, labels
+
+
+def paper_model(seed=0):
+    """(task, params): the addition task and the paper's MLP (emb 32, hidden 100) at initialisation."""
+    task = lmn_edu.make_task("add")
+    return task, lmn_edu.init_params(np.random.default_rng(seed), task.vocab_size, task.n_classes)

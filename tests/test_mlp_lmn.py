@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import LAYER_SETTINGS, SETTINGS, float_arrays, mlp_problems, small_model
+from strategies import LAYER_SETTINGS, SETTINGS, float_arrays, mlp_problems, paper_model, small_model
 
 import lmn_edu
 from lmn_edu import chunking, mlp_lmn
@@ -85,9 +85,7 @@ def test_float32_params_give_float64_lmn():
 
 def test_untrained_network_on_add_is_far_from_one():
     # at initialisation the paper sees strong but not perfect linear connectivity
-    task = lmn_edu.make_task("add")
-    rng = np.random.default_rng(0)
-    params = lmn_edu.init_params(rng, 31, 31)
+    task, params = paper_model()
     v = lmn_edu.layer_lmn(params, task.inputs[:120], "h1")
     assert 1.5 < v < 120
 
@@ -206,8 +204,7 @@ def test_scratch_arrays_stay_within_the_chunk_bound(monkeypatch):
 def test_peak_memory_does_not_grow_with_pairs(monkeypatch):
     # extra memory beyond L: a few chunk-sized arrays, not O(pairs)
     monkeypatch.setattr(lmn_edu.chunking, "CHUNK_FLOATS", 20_000)
-    task = lmn_edu.make_task("add")
-    params = lmn_edu.init_params(np.random.default_rng(0), 31, 31)
+    task, params = paper_model()
     inputs = task.inputs[:150]                                # 11 175 pairs × 19 points × 100 wide
     tracemalloc.start()
     try:
@@ -223,8 +220,7 @@ def test_peak_memory_does_not_grow_with_pairs(monkeypatch):
 
 def test_float32_tail_keeps_lmn_close():
     # measured property, on the paper's task at init: LMN within 1e-6 relative of float64
-    task = lmn_edu.make_task("add")
-    params = lmn_edu.init_params(np.random.default_rng(0), 31, 31)
+    task, params = paper_model()
     inputs = task.inputs[::12]                                  # 81 points
     for layer in ("emb", "h1"):
         v64 = lmn_edu.layer_lmn(params, inputs, layer)
