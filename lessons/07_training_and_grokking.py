@@ -43,7 +43,7 @@ course.header(
     "training pairs; about 10 minutes of CPU time, 25 on a busy 2-core machine (lessons 08 and 09 then reuse it)")
 if course.quick():
     saved, rows = course.paper_run("add", seed=0)
-    config = RunConfig(**{k: v for k, v in saved.items() if k in RunConfig.__dataclass_fields__})
+    config = RunConfig.from_dict(saved)
     print("the committed run (trained with the torch backend in float64; the NumPy backend follows the "
           "same trajectory to rounding, lesson 12)")
 else:
