@@ -23,6 +23,8 @@
 # be doing nothing. Here we train the paper's setting on addition mod 31 with
 # `lmn_edu.train.train`, the same loop as the command line
 # `python -m lmn_edu.run --task add --lmn-layers emb h1 h2`, and read the phases off its history.
+# Quick mode trains nothing: it reads the committed full-size run of the same setting
+# (`lmn_edu.course.paper_run("add")`, from `results/paper`), so the whole story is visible in seconds.
 
 # %%
 from lmn_edu import course
