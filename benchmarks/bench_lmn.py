@@ -99,7 +99,7 @@ def chunk_plan(params, inputs, layer, dtype="float64"):
     m = len(lmn_edu.lambdas()) - 2
     d, d_out = V.shape[1], params["W3"].shape[1]
     per_pair = max(m, 2) * max(d, d_out)
-    pairs_per_chunk = max(1, lmn_edu.lmn.CHUNK_FLOATS // per_pair)
+    pairs_per_chunk = max(1, lmn_edu.chunking.CHUNK_FLOATS // per_pair)
     return p64, V, rest, steps, m, pairs_per_chunk
 
 
@@ -185,9 +185,9 @@ def breakdown(params, inputs, layer, repeats=20):
     n, d = V.shape
     n_chunks = (n * (n - 1) // 2) / P
     lam = lmn_edu.lambdas()
-    i, j = next(lmn_edu.lmn.pair_chunks(n, 1, max_floats=P))
-    scratch = mlp_lmn._Scratch()
-    y_end = mlp_lmn._run(steps, V.copy(), mlp_lmn._Scratch())
+    i, j = next(lmn_edu.chunking.pair_chunks(n, 1, max_floats=P))
+    scratch = lmn_edu.chunking.Scratch()
+    y_end = mlp_lmn._run(steps, V.copy(), lmn_edu.chunking.Scratch())
     mix = np.stack([np.ones(m), lam[1:-1]], axis=1)
 
     def timed(fn, x_in):
@@ -255,7 +255,7 @@ def main(argv=None):
     import lmn_edu
     print(common.machine_line(args.threads, NOW))
     print(f"addition mod 31, params at init (seed 0), N = {args.n} points, {args.n * (args.n - 1) // 2} pairs,"
-          f" 21 λ values, CHUNK_FLOATS = {lmn_edu.lmn.CHUNK_FLOATS}, best of {args.repeats}\n")
+          f" 21 λ values, CHUNK_FLOATS = {lmn_edu.chunking.CHUNK_FLOATS}, best of {args.repeats}\n")
 
     rows = bench_direct(*setup(args.n), args.layers, args.repeats)
     print("(a) layer_lmn against the direct eq (1)-(2) in float64 (goal: at least 5x faster)")

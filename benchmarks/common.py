@@ -4,24 +4,18 @@ Nothing here imports NumPy: ``set_threads`` must run before NumPy is imported.
 """
 import os
 import platform
-import sys
 import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def set_threads(threads):
     """Fix the BLAS (and OpenMP) thread count; 0 leaves the environment's setting.
 
-    BLAS reads these variables when NumPy is imported, so call this first. Also puts the
-    repository root on sys.path, so that the scripts run from a clean clone.
+    BLAS reads these variables when NumPy is imported, so call this first. The package is
+    imported as installed (``pip install -r requirements.txt`` installs it in place).
     """
     if threads > 0:
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(threads)
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
 
 
 def clock(threads):

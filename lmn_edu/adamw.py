@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import LMNInputError
+from .errors import LMNInputError, check_array, check_int, check_mapping, check_real, show
 
 
 @dataclass(frozen=True)
@@ -20,20 +20,37 @@ class AdamW:
     weight_decay: float = 0.2
 
     def __post_init__(self):
-        if not self.lr > 0:
-            raise LMNInputError(f"lr={self.lr!r} must be > 0")
-        if not all(0.0 <= b < 1.0 for b in self.betas):
-            raise LMNInputError(f"betas={self.betas!r} must each be in [0, 1)")
-        if not self.weight_decay >= 0:
-            raise LMNInputError(f"weight_decay={self.weight_decay!r} must be >= 0")
+        # Stored back as plain floats (the dataclass is frozen, hence object.__setattr__).
+        set_ = object.__setattr__
+        set_(self, "lr", check_real("lr", self.lr, gt=0.0))
+        set_(self, "eps", check_real("eps", self.eps, gt=0.0))         # eps <= 0 divides by 0 or climbs
+        set_(self, "weight_decay", check_real("weight_decay", self.weight_decay, ge=0.0))
+        betas = self.betas
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise LMNInputError(f"betas={show(betas)} must be a pair (beta1, beta2), each in [0, 1)")
+        set_(self, "betas", tuple(check_real(f"betas[{k}]", b, ge=0.0, lt=1.0) for k, b in enumerate(betas)))
 
     def init(self, params):
         """Optimizer state: the step count t and the moments m, v (zeros like params)."""
+        _check_params(params)
         zeros = {k: np.zeros_like(v) for k, v in params.items()}
         return {"t": 0, "m": zeros, "v": {k: z.copy() for k, z in zeros.items()}}
 
     def step(self, params, grads, state):
-        """One update. Returns new (params, state); the inputs are not modified."""
+        """One update. Returns new (params, state); the inputs are not modified.
+
+        ``grads`` must have the keys and shapes of ``params`` (else a grad of another shape
+        would broadcast and change the param's shape). NaN or inf in grads is not an input
+        error: it is training diverging, which the training loop detects from the loss.
+        """
+        _check_params(params)
+        _check_like("grads", grads, params)
+        check_mapping("state", state, "a dict from AdamW.init (t, m, v)")
+        if not all(k in state for k in ("t", "m", "v")):
+            raise LMNInputError(f"state must be a dict from AdamW.init with keys t, m, v, got keys {sorted(state, key=repr)}")
+        check_int("state['t']", state["t"], 0)
+        _check_like("state['m']", state["m"], params)
+        _check_like("state['v']", state["v"], params)
         b1, b2 = self.betas
         t = state["t"] + 1                                   # 1. t ← t + 1
         bias1 = 1.0 - b1 ** t
@@ -48,3 +65,23 @@ class AdamW:
             p = p - (self.lr / bias1) * m / denom            # 6. θ ← θ − η m̂ / (√v̂ + ε)
             new_params[k], m_new[k], v_new[k] = p, m, v
         return new_params, {"t": t, "m": m_new, "v": v_new}
+
+
+def _check_params(params):
+    """params: a dict of floating-point arrays (any names, any shapes)."""
+    check_mapping("params", params)
+    for k, v in params.items():
+        check_array(f"params[{k!r}]", v, kind="float")
+
+
+def _check_like(name, value, params):
+    """value: a dict with exactly the keys of params, each a real array of the param's shape."""
+    check_mapping(name, value)
+    if value.keys() != params.keys():
+        missing = sorted(params.keys() - value.keys(), key=repr)
+        extra = sorted(value.keys() - params.keys(), key=repr)
+        raise LMNInputError(f"{name} must have the keys of params; missing {missing}, extra {extra}")
+    for k, p in params.items():
+        g = check_array(f"{name}[{k!r}]", value[k])
+        if g.shape != np.shape(p):
+            raise LMNInputError(f"{name}[{k!r}] has shape {g.shape}; it must have the param's shape {np.shape(p)}")

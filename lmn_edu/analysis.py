@@ -173,3 +173,80 @@ def spectral_order(L, n_clusters=10, seed=0):
     rank = np.empty(k, dtype=int)
     rank[np.argsort(-sizes, kind="stable")] = np.arange(k)   # cluster id -> position, largest first
     return np.lexsort((np.arange(n), rank[labels]))
+
+
+# --- linearity --------------------------------------------------------------------------
+# Is y (test loss) a straight line in x (LMN, or L2) over the generalizing phase? Pearson r
+# alone cannot say: any smooth monotone curve gives r near 1. These statistics can: a quadratic
+# that fits much better than a line, and residuals of the line that run in long same-signed
+# stretches (Durbin–Watson far below 2), both mean "curved".
+
+def poly_r2(x, y, degree):
+    """R² of the least-squares polynomial of ``degree`` in x through (x, y); None for too few points."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if len(x) < degree + 2 or x.std() == 0 or y.std() == 0:
+        return None
+    xs = (x - x.mean()) / x.std()                       # conditioning: x can be ~50 and x² ~2500
+    resid = y - np.polyval(np.polyfit(xs, y, degree), xs)
+    return float(1.0 - (resid ** 2).sum() / ((y - y.mean()) ** 2).sum())
+
+
+def durbin_watson(residuals):
+    """Σ(e_t − e_{t−1})² / Σe_t² of residuals in their order (here: by step).
+
+    About 2 when neighbouring residuals are independent; near 0 when they run in long stretches
+    of one sign, which is what a straight line fitted to a curve leaves.
+    """
+    e = np.asarray(residuals, dtype=np.float64)
+    if len(e) < 3 or not (e ** 2).sum() > 0:
+        return None
+    return float((np.diff(e) ** 2).sum() / (e ** 2).sum())
+
+
+def ranks(v):
+    """Ranks 0..n−1 of v, ties given their mean rank."""
+    v = np.asarray(v, dtype=np.float64)
+    order = np.argsort(v, kind="stable")
+    r = np.empty(len(v))
+    r[order] = np.arange(len(v))
+    sv = v[order]
+    for value in np.unique(sv[:-1][np.diff(sv) == 0]):       # tied values share their mean rank
+        r[v == value] = r[v == value].mean()
+    return r
+
+
+def spearman(x, y):
+    """Spearman's rank correlation (Pearson r of the ranks); None as pearson."""
+    if len(x) < 3:
+        return None
+    return pearson(ranks(x), ranks(y))
+
+
+def linearity(x, y):
+    """How straight y is in x, for points in step order: a dict of
+
+    n, r (Pearson), spearman, r2_lin, r2_quad (R² of a line and of a parabola in x),
+    curve_share (the share of the line's unexplained variance that the parabola explains:
+    0 = no curvature, 1 = the parabola is exact), dw (Durbin–Watson of the line's residuals).
+    Values are None where too few points or a constant sequence leave them undefined.
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    out = {"n": len(x), "r": pearson(x, y), "spearman": spearman(x, y),
+           "r2_lin": poly_r2(x, y, 1), "r2_quad": poly_r2(x, y, 2), "curve_share": None, "dw": None}
+    if out["r2_lin"] is not None:
+        a, b = np.polyfit(x, y, 1)
+        out["dw"] = durbin_watson(y - (a * x + b))
+        if out["r2_quad"] is not None and out["r2_lin"] < 1:
+            out["curve_share"] = float((out["r2_quad"] - out["r2_lin"]) / (1 - out["r2_lin"]))
+    return out
+
+
+def window_arrays(rows, columns, measured="lmn_h1"):
+    """Arrays of ``columns`` over the generalizing-phase rows with ``measured`` (and every column) set."""
+    sel = [r for r in phase_window(rows, measured) if all(r.get(c) is not None for c in columns)]
+    return {c: np.array([r[c] for r in sel], dtype=np.float64) for c in columns}
+
+
+def on_grid(rows, every, column="lmn_h1"):
+    """The rows of the generalizing phase at multiples of ``every`` steps with ``column`` measured."""
+    return [r for r in phase_window(rows, column) if r["step"] % every == 0]

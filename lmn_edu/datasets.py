@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import LMNInputError, check_choice
+from .errors import LMNInputError, check_choice, check_real, check_rng, show
 
 TASKS = ("add", "s4", "xor")
 
@@ -69,12 +69,15 @@ def split(task, train_frac=0.8, rng=None):
     """Split the pairs at random into train and test indices (sorted, disjoint, complete).
 
     As in the authors' code, the train set is ``rng.choice(N, int(train_frac * N),
-    replace=False)`` and the test set is the rest.
+    replace=False)`` and the test set is the rest. ``train_frac`` may be any real number type
+    (np.float32(0.8) too) strictly between 0 and 1.
     """
-    if not (isinstance(train_frac, (int, float)) and 0.0 < train_frac < 1.0):
-        raise LMNInputError(f"train_frac={train_frac!r} must be a number strictly between 0 and 1")
+    if not isinstance(task, Task):
+        raise LMNInputError(f"task must be a Task from make_task(name), got {show(task)}")
+    train_frac = check_real("train_frac", train_frac, gt=0.0, lt=1.0)
     if rng is None:
         raise LMNInputError("split needs rng=np.random.default_rng(seed): the RNG is passed in")
+    check_rng("rng", rng)
     n = len(task.labels)
     n_train = int(train_frac * n)
     if n_train < 1 or n_train >= n:

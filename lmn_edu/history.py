@@ -174,7 +174,7 @@ def load_run(path):
     try:
         if path.is_dir():
             config = json.loads((path / "config.json").read_text())
-            rows = _read_rows(path)
+            rows = _read_rows(path) if isinstance(config, dict) else None
         else:
             data = json.loads(path.read_text())
             config, rows = ({}, data) if isinstance(data, list) else (data.get("config"), data.get("rows"))
@@ -191,3 +191,23 @@ def load_run(path):
 def load_history(path):
     """The rows of a run folder (see load_run)."""
     return load_run(path)[1]
+
+
+def rewrite_rows(folder, rows):
+    """Replace the rows of a finished run (history.jsonl, .csv, .json), each file atomically.
+
+    For values measured after the run (LMN filled in from its snapshots): the run's columns
+    keep their order, new ones (a layer measured afterwards) follow them.
+    """
+    folder = Path(folder)
+    header = (folder / "history.csv").read_text().split("\n", 1)[0].split(",")
+    header += list(dict.fromkeys(k for r in rows for k in r if k not in header))
+    rows = [{c: _clean(r.get(c)) for c in header} for r in rows]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for r in rows:
+        writer.writerow("" if r[c] is None else r[c] for c in header)
+    write_atomic(folder / "history.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    write_atomic(folder / "history.csv", buf.getvalue())
+    write_atomic(folder / "history.json", json.dumps(rows, indent=1) + "\n")

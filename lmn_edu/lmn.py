@@ -6,49 +6,44 @@ eq (1)  x⁽ⁱʲ⁾(λ) = x⁽ⁱ⁾ + λ (x⁽ʲ⁾ − x⁽ⁱ⁾),  λ = 0, 
 eq (2)  L_ij = (1/d₂) Σ_k r²(y_k⁽ⁱʲ⁾(λ), λ),  y = f(x(λ)),  L_ii = 1
 eq (3)  p_i = |μ_i| / Σ_j |μ_j|  (μ: eigenvalues of L),  S_NL = −Σ p_i log₂ p_i,  LMN = 2^S_NL
 
-This module is generic: f is any function of a batch of points. ``mlp_lmn.py`` has the
-fast path for the layers of our MLP.
+The module reads in that order: eq (1), eq (2), eq (3), then the two rules eq (2) needs where
+r² is 0/0 (the flat-line rule), then the input checks. It is generic: f is any function of a
+batch of points. ``mlp_lmn.py`` has the fast path for the layers of our MLP; ``chunking.py``
+keeps the pair loop's memory bounded.
 """
 import numpy as np
 
-from .errors import LMNInputError, check_int
+from .chunking import pair_chunks
+from .errors import LMNInputError, NotFiniteError, check_array, check_int, check_real, show
 
-# Pairs evaluated at once are chosen so that the largest array of a chunk holds about
-# CHUNK_FLOATS float64 numbers (1 MB), whatever N is: small enough that a chunk's few
-# working arrays stay in a core's L2 cache, where elementwise NumPy runs several times
-# faster than from main memory; large enough that Python's per-chunk cost stays small.
-# (Measured: see docs/benchmarks.md.)
-CHUNK_FLOATS = 131_072
 
+# --- eq (1): the line between two points --------------------------------------------------
 
 def lambdas(n_lambda=21):
-    """The λ grid of eq (1): n_lambda uniform points on [0, 1]."""
-    n_lambda = check_int("n_lambda", n_lambda, 2)
+    """The λ grid of eq (1): n_lambda uniform points on [0, 1].
+
+    At least 3 points: a line through two points fits any curve, so with n_lambda = 2 every
+    r² would be 1 and LMN always 1.
+    """
+    n_lambda = check_int("n_lambda", n_lambda, 1)
+    if n_lambda < 3:
+        raise LMNInputError(f"n_lambda={n_lambda} must be at least 3: every r² of a line through two points is 1")
     return np.linspace(0.0, 1.0, n_lambda)
 
 
-# A curve whose spread is below FLAT_RTOL × its largest |y| counts as constant (see r_squared).
-# One tolerance for every dtype, on every path (generic, fast, torch): float32's own (1e4 ε ≈ 1e-3)
-# counted real, small bends as straight and moved LMN by up to 2% in our measurements.
-FLAT_RTOL = 1e4 * np.finfo(np.float64).eps
-
-
-def flat_rtol(dtype=np.float64):
-    """The flat-line tolerance; the same for every dtype (see FLAT_RTOL)."""
-    return FLAT_RTOL
-
+# --- eq (2): how linear f is along each line ------------------------------------------------
 
 def r_squared(y, lam, rtol=None):
     """r² of each output dimension against λ: y (P, n_lambda, d) -> (P, d), in float64.
 
-    r² = cov(y, λ)² / (var(y) var(λ)), the squared Pearson correlation (footnote 2).
-    A curve that is constant along the line is an affine function of λ, but its r² is
-    0/0: we count it as r² = 1 ("flat line" rule). "Constant" means its standard deviation
-    is at most ``rtol`` times the largest |y| on the whole curve, so that rounding noise in
-    a flat dimension is not mistaken for curvature.
+    r² = cov(y, λ)² / (var(y) var(λ)), the squared Pearson correlation (footnote 2 of the
+    paper). A curve that is constant along the line is linear, but its r² is 0/0: it counts
+    as r² = 1 (the flat-line rule, see ``flat_rtol``). ``rtol`` defaults to the tolerance of
+    y's dtype: the precision of the arithmetic that produced the curve.
     """
-    rtol = FLAT_RTOL if rtol is None else rtol
-    y = np.asarray(y, dtype=np.float64)
+    y, lam = _check_curves(y, lam, rtol)
+    rtol = flat_rtol(y.dtype) if rtol is None else rtol
+    y = y.astype(np.float64, copy=False)
     lc = lam - lam.mean()                                   # (n_lambda,)
     yc = y - y.mean(axis=1, keepdims=True)                  # (P, n_lambda, d)
     cov = np.einsum("l,pld->pd", lc, yc)                    # (P, d)
@@ -57,55 +52,16 @@ def r_squared(y, lam, rtol=None):
     return r_squared_from_sums(cov, var_y, lc @ lc, scale, len(lam), rtol)
 
 
-def r_squared_from_sums(cov, var_y, var_l, scale, n, rtol):
-    """r² = cov² / (var_y var_l) with the flat-line rule, from the centred sums of r_squared.
-
-    cov, var_y: (P, d) sums Σ(λ−λ̄)(y−ȳ) and Σ(y−ȳ)² over the n points of each curve;
-    var_l = Σ(λ−λ̄)²; scale: (P,) the largest |y| on each curve. Shared by r_squared and
-    the fast path (mlp_lmn.py), so both apply the same rule.
-    """
-    flat = var_y <= (rtol * scale[:, None]) ** 2 * n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r2 = cov ** 2 / (var_y * var_l)
-    r2 = np.where(flat, 1.0, r2)
-    return np.clip(r2, 0.0, 1.0)
-
-
-def pair_chunks(n, per_pair_floats, max_floats=None):
-    """Yield (i, j) index arrays covering every pair i < j of n points, in bounded chunks.
-
-    Each chunk holds at most max(1, max_floats // per_pair_floats) pairs, in the order of
-    ``np.triu_indices(n, 1)``. The indices are made chunk by chunk (pair number k → row i by
-    a search over the rows' first pair numbers), so memory is O(chunk + n), not O(n²).
-    """
-    max_floats = CHUNK_FLOATS if max_floats is None else max_floats
-    size = max(1, int(max_floats // max(per_pair_floats, 1)))
-    r = np.arange(n)
-    first = r * (2 * n - r - 1) // 2                        # (n,) number of the pair (r, r + 1)
-    n_pairs = n * (n - 1) // 2
-    for start in range(0, n_pairs, size):
-        k = np.arange(start, min(start + size, n_pairs))    # (P,) pair numbers
-        i = np.searchsorted(first, k, side="right") - 1
-        yield i, k - first[i] + i + 1
-
-
-def _check_points(X):
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise LMNInputError(f"X must be a 2-D array (N points, d_in), got shape {X.shape}")
-    if X.shape[0] < 1 or X.shape[1] < 1:
-        raise LMNInputError(f"X must hold at least one point of at least one dimension, got shape {X.shape}")
-    if not np.issubdtype(X.dtype, np.number) or not np.all(np.isfinite(X)):
-        raise LMNInputError("X must hold finite numbers (found NaN or inf)")
-    return X
-
-
 def connectivity_matrix(f, X, n_lambda=21):
     """The linear connectivity matrix L of eq (2), (N, N), symmetric, unit diagonal.
 
-    f maps a batch (M, d_in) to (M, d_out); X holds the N points (N, d_in).
-    Only pairs i < j are evaluated, in chunks, so memory stays bounded.
+    f maps a batch (M, d_in) to (M, d_out); X holds the N points (N, d_in). The flat-line
+    tolerance follows the dtype f returns (float32 output: float32's tolerance). A line from
+    a point to itself (x_i = x_j) is linear by definition: L_ij = 1 whatever f returns on it.
+    Only pairs i < j are evaluated, in chunks (chunking.py), so memory stays bounded.
     """
+    if not callable(f):
+        raise LMNInputError(f"f must be a function of a batch (M, d_in) -> (M, d_out), got {show(f)}")
     X = _check_points(X)
     lam = lambdas(n_lambda)
     n, d_in = X.shape
@@ -113,26 +69,14 @@ def connectivity_matrix(f, X, n_lambda=21):
     for i, j in pair_chunks(n, n_lambda * d_in):
         xi, xj = X[i], X[j]                                                      # (P, d_in)
         line = xi[:, None, :] + lam[None, :, None] * (xj - xi)[:, None, :]       # (P, n_lambda, d_in), eq (1)
-        y = np.asarray(f(line.reshape(-1, d_in)))                                # (P * n_lambda, d_out)
-        if y.ndim != 2 or y.shape[0] != line.shape[0] * n_lambda:
-            raise LMNInputError(f"f must map (M, d_in) to (M, d_out); it returned shape {y.shape}")
-        if not np.all(np.isfinite(y)):
-            raise LMNInputError("f returned NaN or inf on the interpolated points")
+        y = _check_output(f(line.reshape(-1, d_in)), len(i) * n_lambda)         # (P * n_lambda, d_out)
         y = y.reshape(len(i), n_lambda, -1)                                      # (P, n_lambda, d_out)
-        L[i, j] = L[j, i] = r_squared(y, lam).mean(axis=1)                       # eq (2)
+        Lij = r_squared(y, lam).mean(axis=1)                                     # (P,), eq (2)
+        L[i, j] = L[j, i] = np.where(is_point(xj - xi), 1.0, Lij)
     return L
 
 
-def _check_L(L):
-    L = np.asarray(L, dtype=np.float64)
-    if L.ndim != 2 or L.shape[0] != L.shape[1] or L.shape[0] < 1:
-        raise LMNInputError(f"L must be a square matrix, got shape {L.shape}")
-    if not np.all(np.isfinite(L)):
-        raise LMNInputError("L must be finite (found NaN or inf)")
-    if not np.allclose(L, L.T, rtol=0, atol=1e-12):
-        raise LMNInputError("L must be symmetric")
-    return L
-
+# --- eq (3): from L to the LMN --------------------------------------------------------------
 
 def spectrum(L):
     """Eigenvalues μ of the symmetric L (ascending) and the distribution p = |μ| / Σ|μ| of eq (3)."""
@@ -156,3 +100,108 @@ def linear_mapping_number(L):
 def lmn_of(f, X, n_lambda=21):
     """LMN of f on the points X in one call: eq (1)–(3)."""
     return linear_mapping_number(connectivity_matrix(f, X, n_lambda))
+
+
+# --- where r² is 0/0: degenerate lines and flat curves --------------------------------------
+# Both rules are shared by every path (generic, fast, torch), so all apply the same definition.
+
+# A curve whose spread (RMS deviation from its mean) is at most rtol × its largest |y| counts
+# as constant: r² = 1. The tolerance must sit above the noise of the arithmetic that produced
+# the curve, and below real bends.
+# float64: 1e4 ε ≈ 2.2e-12, far above float64 rounding, far below any bend we measure.
+FLAT_RTOL = 1e4 * np.finfo(np.float64).eps
+# Lower precision: FLAT_ULPS ε of that dtype (float32: 100 × 1.19e-7 ≈ 1.2e-5). Float32 kernels
+# need not give bitwise-equal outputs for equal inputs at different batch positions (AMD vs
+# Intel), so a flat curve carries noise of a few ulps of its values: 100 ulps sits well above
+# that, and a bend of 1e-4 of the curve's size (RMS spread ≈ 3e-5) is still a bend. The old
+# float32 tolerance, 1e4 ε ≈ 1.2e-3, counted real, small bends as straight and moved LMN by up
+# to 2 %; docs/benchmarks.md compares float32 LMN with float64 on the committed snapshots.
+FLAT_ULPS = 100
+
+
+def flat_rtol(dtype):
+    """The flat-line tolerance for curves computed in ``dtype`` (a NumPy dtype or dtype name).
+
+    float64 (and integers, which are exact): FLAT_RTOL. A lower precision: FLAT_ULPS times its
+    machine epsilon, never below FLAT_RTOL.
+    """
+    dtype = np.dtype(dtype)
+    if not np.issubdtype(dtype, np.inexact):
+        return FLAT_RTOL
+    return max(FLAT_RTOL, FLAT_ULPS * float(np.finfo(dtype).eps))
+
+
+def r_squared_from_sums(cov, var_y, var_l, scale, n, rtol):
+    """r² = cov² / (var_y var_l) with the flat-line rule, from the centred sums of r_squared.
+
+    cov, var_y: (P, d) sums Σ(λ−λ̄)(y−ȳ) and Σ(y−ȳ)² over the n points of each curve;
+    var_l = Σ(λ−λ̄)²; scale: (P,) the largest |y| on each curve; rtol: ``flat_rtol`` of the
+    curve's arithmetic. Shared by r_squared and the fast path (mlp_lmn.py).
+    """
+    flat = var_y <= (rtol * scale[:, None]) ** 2 * n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = cov ** 2 / (var_y * var_l)
+    r2 = np.where(flat, 1.0, r2)
+    return np.clip(r2, 0.0, 1.0)
+
+
+def is_point(dx):
+    """(P,) True where a line's direction x_j − x_i (P, d) is exactly 0: the line is one point.
+
+    Such a line is linear by definition (L_ij = 1), whatever the kernels return on its copies
+    of the point: float32 kernels may round the same row differently at another batch position.
+    """
+    return ~np.any(dx != 0, axis=1)
+
+
+# --- input checks -----------------------------------------------------------------------------
+
+def _check_points(X):
+    X = check_array("X", X, ndim=2, what="(N points, d_in)")
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise LMNInputError(f"X must hold at least one point of at least one dimension, got shape {X.shape}")
+    if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
+        raise LMNInputError("X must hold finite numbers (found NaN or inf)")
+    return X
+
+
+def _check_L(L):
+    L = check_array("L", L, ndim=2, what="(N, N)")
+    if L.shape[0] != L.shape[1] or L.shape[0] < 1:
+        raise LMNInputError(f"L must be a square matrix, got shape {L.shape}")
+    L = L.astype(np.float64)
+    if not np.all(np.isfinite(L)):
+        raise NotFiniteError("L must be finite (found NaN or inf)")
+    if not np.allclose(L, L.T, rtol=0, atol=1e-12):
+        raise LMNInputError("L must be symmetric")
+    if not np.any(L):
+        raise LMNInputError("L must not be all zeros: its eigenvalues would give no distribution (eq 3)")
+    return L
+
+
+def _check_curves(y, lam, rtol):
+    """Arguments of r_squared: y (P, n_lambda, d) and lam (n_lambda,) real and finite, rtol >= 0."""
+    y = check_array("y", y, ndim=3, what="(P curves, n_lambda, d)", finite=True)
+    lam = check_array("lam", lam, ndim=1, what="(n_lambda,)", finite=True)
+    if y.shape[1] != len(lam):
+        raise LMNInputError(f"y has {y.shape[1]} points per curve (axis 1) but lam has {len(lam)}")
+    if len(lam) < 3 or np.ptp(lam) == 0:
+        raise LMNInputError(f"lam must hold at least 3 values, not all equal, got {show(lam)}")
+    if rtol is not None:
+        check_real("rtol", rtol, ge=0.0)
+    return y, lam.astype(np.float64)
+
+
+def _check_output(y, expected_rows):
+    """What f returned for a chunk: (expected_rows, d_out) finite real numbers."""
+    try:
+        y = np.asarray(y)
+    except (ValueError, TypeError):
+        raise LMNInputError(f"f must return an array of real numbers (M, d_out), it returned {show(y)}") from None
+    if y.dtype.kind not in "iuf":
+        raise LMNInputError(f"f must return real numbers, it returned dtype {y.dtype}")
+    if y.ndim != 2 or y.shape[0] != expected_rows:
+        raise LMNInputError(f"f must map (M, d_in) to (M, d_out); it returned shape {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise NotFiniteError("f returned NaN or inf on the interpolated points")
+    return y

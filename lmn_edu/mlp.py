@@ -8,9 +8,12 @@ The functions use ``autograd.numpy`` so that ``autograd.grad`` differentiates th
 """
 import autograd.numpy as anp
 import numpy as np
-from autograd.scipy.special import logsumexp
+from autograd.tracer import getval
 
-from .errors import LMNInputError
+from .errors import LMNInputError, check_array, check_int, check_mapping, check_rng, show
+
+# The arrays of a params dict, in the order the network uses them.
+PARAM_NAMES = ("emb", "W1", "b1", "W2", "b2", "W3", "b3")
 
 # The named representations, in the order the network computes them.
 LAYERS = ("emb", "z1", "h1", "z2", "h2", "logits")
@@ -18,7 +21,20 @@ OUTPUTS = ("logits", "probs")
 
 
 def init_params(rng, vocab_size, n_classes, emb_dim=32, hidden=100, dtype=np.float64):
-    """Initialise as torch does by default: embeddings N(0, 1); Linear U(±1/√fan_in)."""
+    """Initialise as torch does by default: embeddings N(0, 1); Linear U(±1/√fan_in).
+
+    ``dtype`` must be a floating-point type: an integer type would round every weight to 0.
+    """
+    check_rng("rng", rng)
+    vocab_size, n_classes = check_int("vocab_size", vocab_size, 1), check_int("n_classes", n_classes, 1)
+    emb_dim, hidden = check_int("emb_dim", emb_dim, 1), check_int("hidden", hidden, 1)
+    try:
+        kind = np.dtype(dtype).kind
+    except TypeError:
+        kind = None
+    if kind != "f":
+        raise LMNInputError(f"dtype={show(dtype)} must be a floating-point type such as np.float64")
+
     def linear(fan_in, fan_out):
         bound = 1.0 / np.sqrt(fan_in)
         W = rng.uniform(-bound, bound, size=(fan_in, fan_out))
@@ -42,15 +58,88 @@ def silu(x):
     return x * sigmoid(x)
 
 
+def logsumexp(x, axis=-1, keepdims=False):
+    """log Σ exp(x) along ``axis``, shifted by the maximum so that exp never overflows.
+
+    Written in autograd.numpy (scipy is not needed to import the package). The gradient also
+    flows through the shift m, but its share, (1 − Σ softmax) ∂m/∂x, is zero up to rounding:
+    the result m + log Σ exp(x − m) does not depend on m.
+    """
+    m = anp.max(x, axis=axis, keepdims=True)
+    out = m + anp.log(anp.sum(anp.exp(x - m), axis=axis, keepdims=True))
+    return out if keepdims else anp.squeeze(out, axis=axis)
+
+
 def softmax(x):
-    return anp.exp(x - logsumexp(x, axis=-1, keepdims=True))
+    """exp(x − m) / Σ exp(x − m) along the last axis, m the row's maximum: no overflow, and each
+    probability to a few ulps of itself (exp(x − logsumexp(x)) loses ε · |logsumexp| to rounding)."""
+    e = anp.exp(x - anp.max(x, axis=-1, keepdims=True))
+    return e / anp.sum(e, axis=-1, keepdims=True)
+
+
+def check_params(params, finite=False):
+    """Check a params dict: the seven arrays of PARAM_NAMES, floating-point, with shapes that chain.
+
+    emb (V, E), W1 (2E, H1), b1 (H1,), W2 (H1, H2), b2 (H2,), W3 (H2, C), b3 (C,); extra keys
+    are ignored. Works on autograd's boxed values too. ``finite``: reject NaN and inf (LMN
+    needs finite weights; forward and loss do not check it, so that a diverged network gives
+    a NaN loss, which the training loop reports as divergence). Returns (V, C).
+    """
+    params = getval(params)                                  # autograd may box the whole dict
+    check_mapping("params", params, f"a dict of arrays {', '.join(PARAM_NAMES)}")
+    missing = [k for k in PARAM_NAMES if k not in params]
+    if missing:
+        raise LMNInputError(f"params is missing {', '.join(missing)}; it needs {', '.join(PARAM_NAMES)}")
+    p = {}
+    for k in PARAM_NAMES:
+        v = getval(params[k])                                # the array inside an autograd box
+        if not isinstance(v, np.ndarray):
+            raise LMNInputError(f"params[{k!r}] must be a NumPy array, got {show(v)}")
+        p[k] = check_array(f"params[{k!r}]", v, kind="float", ndim=2 if k[0] in "eW" else 1, finite=finite)
+    V, E = p["emb"].shape
+    want = {"W1": (2 * E, None), "b1": (p["W1"].shape[1],), "W2": (p["W1"].shape[1], None),
+            "b2": (p["W2"].shape[1],), "W3": (p["W2"].shape[1], None), "b3": (p["W3"].shape[1],)}
+    for k, shape in want.items():
+        if p[k].shape[0] != shape[0]:
+            raise LMNInputError(f"params[{k!r}] has shape {p[k].shape}; its first dimension must be {shape[0]} "
+                                "to chain with the layer before it")
+    empty = [k for k in PARAM_NAMES if p[k].size == 0]
+    if empty:
+        raise LMNInputError(f"params[{empty[0]!r}] is empty (shape {p[empty[0]].shape}); every layer needs a width >= 1")
+    return V, p["W3"].shape[1]
+
+
+def check_inputs(inputs, vocab_size, min_pairs=0):
+    """Token pairs (N, 2) of integers in [0, vocab_size): a negative id would silently wrap around."""
+    inputs = check_array("inputs", inputs, kind="int", ndim=2, what="(N, 2) token pairs")
+    if inputs.shape[1] != 2:
+        raise LMNInputError(f"inputs must have shape (N, 2) token pairs, got {inputs.shape}")
+    if len(inputs) < min_pairs:
+        raise LMNInputError(f"inputs must hold at least one token pair, got shape {inputs.shape}")
+    if inputs.size and (inputs.min() < 0 or inputs.max() >= vocab_size):
+        raise LMNInputError(f"inputs must hold token ids in [0, {vocab_size - 1}] (params['emb'] has {vocab_size} "
+                            f"rows), found ids from {inputs.min()} to {inputs.max()}")
+    return inputs
+
+
+def _check_labels(logits, labels):
+    """logits (N, C) real, labels (N,) integers in [0, C), N >= 1. Returns labels as an array."""
+    z = check_array("logits", getval(logits), ndim=2, what="(N, n_classes)")
+    n, c = z.shape
+    if n < 1 or c < 1:
+        raise LMNInputError(f"logits must hold at least one row and one class, got shape {z.shape}")
+    labels = check_array("labels", labels, kind="int", ndim=1, what="(N,)")
+    if len(labels) != n:
+        raise LMNInputError(f"labels has {len(labels)} entries; logits has {n} rows")
+    if labels.min() < 0 or labels.max() >= c:
+        raise LMNInputError(f"labels must be class ids in [0, {c - 1}], found ids from {labels.min()} to {labels.max()}")
+    return labels
 
 
 def embed(params, inputs):
     """Look up both tokens and concatenate: (N, 2) ints -> (N, 2 * emb_dim)."""
-    inputs = np.asarray(inputs)
-    if inputs.ndim != 2 or inputs.shape[1] != 2:
-        raise LMNInputError(f"inputs must have shape (N, 2) token pairs, got {inputs.shape}")
+    vocab_size, _ = check_params(params)
+    inputs = check_inputs(inputs, vocab_size)
     E = params["emb"]
     return anp.concatenate([E[inputs[:, 0]], E[inputs[:, 1]]], axis=1)
 
@@ -96,7 +185,8 @@ def forward(params, inputs):
 
 
 def cross_entropy(logits, labels):
-    """Mean negative log-likelihood of the labels."""
+    """Mean negative log-likelihood of the labels: logits (N, C), labels (N,) class ids."""
+    labels = _check_labels(logits, labels)
     n = logits.shape[0]
     return anp.mean(logsumexp(logits, axis=1) - logits[np.arange(n), labels])
 
@@ -106,9 +196,16 @@ def loss(params, inputs, labels):
 
 
 def accuracy(logits, labels):
+    """Fraction of rows whose largest logit is the label's."""
+    labels = _check_labels(logits, labels)
     return float(np.mean(np.argmax(logits, axis=1) == labels))
 
 
 def l2_norm(params):
-    """√(Σ p²) over every parameter, embeddings included (the paper's L2)."""
+    """√(Σ p²) over every parameter, embeddings included (the paper's L2).
+
+    Any dict of real arrays; NaN or inf give NaN or inf (a diverged network's norm is reported).
+    """
+    check_mapping("params", params)
+    params = {k: check_array(f"params[{k!r}]", v) for k, v in params.items()}
     return float(np.sqrt(sum(np.sum(np.asarray(v, dtype=np.float64) ** 2) for v in params.values())))

@@ -19,27 +19,29 @@ that against lmn.connectivity_matrix):
 
 - A chunk's interior points are stored λ-major, (n_lambda − 2, P, d), so that eq (1),
   x(λ) = 1 · x_i + λ · (x_j − x_i), draws every line of the chunk in one matrix product.
-- Chunks are small (lmn.CHUNK_FLOATS) so that their arrays stay in the CPU cache, and every
+- Chunks are small (chunking.CHUNK_FLOATS) so that their arrays stay in the CPU cache, and every
   chunk reuses the same scratch arrays: a fresh multi-megabyte array per step costs page
   faults that measured slower than the arithmetic itself.
 - r² comes from sums over λ (see _line_r_squared), so the endpoints are added to the sums
   and the full (P, n_lambda, d_out) curve is never assembled.
 
 Memory: L itself (N² float64), O(N) for the points' representations, and a few scratch
-arrays of at most lmn.CHUNK_FLOATS float64 each, whatever the number of pairs
+arrays of at most chunking.CHUNK_FLOATS float64 each, whatever the number of pairs
 (docs/benchmarks.md gives the bound and the measured peak).
 
 Precision: float64 throughout by default. ``precision="float32"`` draws the lines and runs
 the tail (SiLU and the matrix products) in float32, and keeps the endpoints' representations,
-the r² sums, the flat-line rule's float64 tolerance and the eigenvalues in float64: faster
-(docs/benchmarks.md), and LMN stayed within 1e-7 relative of float64 in our measurements, but
-that is measured, not guaranteed.
+the r² sums and the eigenvalues in float64. The flat-line rule then uses float32's tolerance
+(lmn.flat_rtol), which sits above float32's rounding noise on any CPU, and a line from a point
+to itself is linear by definition, whatever the kernels return. How close float32 LMN comes to
+float64 is measured, not guaranteed (docs/benchmarks.md).
 """
 import numpy as np
 
-from .errors import LMNInputError, check_choice
-from .lmn import flat_rtol, lambdas, linear_mapping_number, pair_chunks, r_squared_from_sums
-from .mlp import OUTPUTS, representations, silu, softmax, stages
+from .errors import LMNInputError, check_choice, show
+from .chunking import Scratch, pair_chunks
+from .lmn import flat_rtol, is_point, lambdas, linear_mapping_number, r_squared_from_sums
+from .mlp import OUTPUTS, PARAM_NAMES, check_inputs, check_params, representations, silu, softmax, stages
 
 # Layers LMN can be measured from (to the output).
 LMN_LAYERS = ("emb", "z1", "h1", "z2", "h2")
@@ -70,11 +72,25 @@ def _tail_stages(params, layer, output):
 
 def tail_function(params, layer, output="logits"):
     """The map from representation ``layer`` to the output, (M, width) -> (M, d_out)."""
+    check_params(params, finite=True)
     return _compose([fn for _, _, fn in _tail_stages(params, layer, output)])
 
 
+def _check_args(params, inputs, layers, output, n_lambda, precision):
+    """Every argument of the public functions below, checked once per call before any work."""
+    vocab_size, _ = check_params(params, finite=True)
+    check_inputs(inputs, vocab_size, min_pairs=1)
+    if not isinstance(layers, (list, tuple)) or len(layers) == 0:
+        raise LMNInputError(f"layers={show(layers)} must be a non-empty list of {LMN_LAYERS}")
+    for layer in layers:
+        check_choice("layer", layer, LMN_LAYERS)
+    check_choice("output", output, OUTPUTS)
+    lambdas(n_lambda)
+    check_choice("precision", precision, PRECISIONS)
+
+
 def _as_float64(params):
-    return {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    return {k: np.asarray(params[k], dtype=np.float64) for k in PARAM_NAMES}
 
 
 def split_tail(layer, output="logits"):
@@ -99,27 +115,6 @@ def _split_tail(params, layer, output):
 # --- the pair loop's steps -------------------------------------------------------------
 # A step maps a batch (M, width) to the next stage, step(x, scratch) -> array, in x's dtype.
 # It may overwrite x (always a scratch array of the loop) and writes its result into scratch.
-
-class _Scratch:
-    """Named arrays, reused by every chunk; one grows when a chunk needs more."""
-
-    def __init__(self):
-        self._flat = {}
-
-    def __call__(self, name, shape, dtype=np.float64):
-        size, key = int(np.prod(shape)), (name, np.dtype(dtype).name)
-        if key not in self._flat or self._flat[key].size < size:
-            self._flat[key] = np.empty(size, dtype)
-        return self._flat[key][:size].reshape(shape)
-
-    def as_float64(self, name, x):
-        """x itself if float64, else a float64 copy in a reused array."""
-        if x.dtype == np.float64:
-            return x
-        out = self(name, x.shape)
-        np.copyto(out, x)
-        return out
-
 
 def _affine_step(name, W, b):
     def step(x, scratch):                                    # (M, d_in) -> (M, d_out)
@@ -172,13 +167,14 @@ def _run(steps, x, scratch):
 
 # --- L ---------------------------------------------------------------------------------
 
-def _line_r_squared(y0, y_in, y1, lam):
+def _line_r_squared(y0, y_in, y1, lam, rtol=None):
     """r² (P, d) of eq (2) for curves given as endpoints y0, y1 (P, d) and interior y_in (m, P, d).
 
     The value of lmn.r_squared on the whole curve (P, n_lambda, d), from sums: with
     z = y − y0 (each curve shifted to start at 0, which keeps the sums accurate),
     var(y) = Σz² − (Σz)²/n and cov(y, λ) = Σλz − λ̄ Σz, where the sums run over the interior
-    plus the endpoint λ = 1, z = y1 − y0 (at λ = 0, z = 0). Overwrites y_in.
+    plus the endpoint λ = 1, z = y1 − y0 (at λ = 0, z = 0). ``rtol``: the flat-line tolerance
+    of the arithmetic that produced the curves (default: float64's). Overwrites y_in.
     """
     m, p, d = y_in.shape
     n = m + 2
@@ -194,26 +190,29 @@ def _line_r_squared(y0, y_in, y1, lam):
     s1 += dz
     sl += lam[-1] * dz
     lc = lam - lam.mean()
-    return r_squared_from_sums(sl - lam.mean() * s1, s2 - s1 * s1 / n, lc @ lc, scale, n,
-                               flat_rtol(np.float64))
+    rtol = flat_rtol(np.float64) if rtol is None else rtol
+    return r_squared_from_sums(sl - lam.mean() * s1, s2 - s1 * s1 / n, lc @ lc, scale, n, rtol)
 
 
 def _connectivity(V, steps, n_lambda, dtype=np.float64):
     """L (N, N) for lines drawn between the rows of V (N, d) and mapped by ``steps``.
 
-    The lines and the steps run in ``dtype``; r² (eq (2)) and L are float64.
+    The lines and the steps run in ``dtype``; r² (eq (2)) and L are float64, with the flat-line
+    tolerance of the dtype the steps return. A line whose ends are equal in ``dtype`` is one
+    point: L_ij = 1 (lmn.is_point).
     """
     lam = lambdas(n_lambda)
     n, d = V.shape
     if not steps:                                            # affine tail: every line stays a line
         return np.ones((n, n))
     V = V.astype(dtype)                                      # (N, d) in the tail's dtype
-    y_end = _run(steps, V.copy(), _Scratch())                # on a copy, as steps write in place
+    y_end = _run(steps, V.copy(), Scratch())                 # on a copy, as steps write in place
+    rtol = flat_rtol(y_end.dtype)                            # the precision the tail computed in
     y_end = np.asarray(y_end, dtype=np.float64)              # (N, d_out): λ = 0 and 1, once per point
     inner = lam[1:-1]                                        # (m,), m = n_lambda - 2
     m, d_out = len(inner), y_end.shape[1]
     mix = np.stack([np.ones(m), inner], axis=1).astype(dtype)   # (m, 2): eq (1) is 1 · x_i + λ · (x_j − x_i)
-    scratch = _Scratch()
+    scratch = Scratch()
     L = np.eye(n)
     for i, j in pair_chunks(n, max(m, 2) * max(d, d_out)):        # the largest scratch array of a chunk
         p = len(i)
@@ -221,21 +220,13 @@ def _connectivity(V, steps, n_lambda, dtype=np.float64):
         np.take(V, i, axis=0, out=ends[0])
         np.take(V, j, axis=0, out=ends[1])
         ends[1] -= ends[0]                                   # exactly 0 when x_i = x_j: the line is a point
+        point = is_point(ends[1])                            # (P,)
         line = np.matmul(mix, ends.reshape(2, p * d), out=scratch("line", (m, p * d), dtype))   # eq (1)
         y_in = _run(steps, line.reshape(m * p, d), scratch)                         # (m*P, d_out)
         y_in = scratch.as_float64("y", y_in).reshape(m, p, d_out)                   # (m, P, d_out)
-        L[i, j] = L[j, i] = _line_r_squared(y_end[i], y_in, y_end[j], lam).mean(axis=1)  # eq (2)
+        Lij = _line_r_squared(y_end[i], y_in, y_end[j], lam, rtol).mean(axis=1)      # (P,), eq (2)
+        L[i, j] = L[j, i] = np.where(point, 1.0, Lij)
     return L
-
-
-def fast_connectivity(reps_at_layer, prefix, rest, n_lambda=21):
-    """L from representations (N, width) through an affine ``prefix`` and a nonlinear tail.
-
-    ``prefix``: a function of a batch; ``rest``: a list of functions of a batch, applied in
-    order (the tail from its first nonlinearity on).
-    """
-    V = np.asarray(prefix(reps_at_layer), dtype=np.float64)  # (N, d): the space before the first nonlinearity
-    return _connectivity(V, [_call_step(fn) for fn in rest], n_lambda)
 
 
 def _layer_connectivity(params, reps, layer, output, n_lambda, precision):
@@ -248,14 +239,14 @@ def _layer_connectivity(params, reps, layer, output, n_lambda, precision):
 
 def layer_connectivity(params, inputs, layer="h1", output="logits", n_lambda=21, *, precision="float64"):
     """The connectivity matrix L (N, N) from ``layer`` to ``output`` on the token pairs ``inputs``."""
+    _check_args(params, inputs, (layer,), output, n_lambda, precision)
     params = _as_float64(params)
     return _layer_connectivity(params, representations(params, inputs), layer, output, n_lambda, precision)
 
 
 def layers_lmn(params, inputs, layers=("h1",), output="logits", n_lambda=21, *, precision="float64"):
     """LMN of several layers at once: dict layer -> LMN (representations computed once)."""
-    if isinstance(layers, str) or len(layers) == 0:
-        raise LMNInputError(f"layers={layers!r} must be a non-empty list of {LMN_LAYERS}")
+    _check_args(params, inputs, layers, output, n_lambda, precision)
     params = _as_float64(params)
     reps = representations(params, inputs)
     return {layer: linear_mapping_number(_layer_connectivity(params, reps, layer, output, n_lambda, precision))

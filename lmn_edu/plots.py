@@ -50,9 +50,16 @@ def fig2(rows, path=None, title=""):
 
 
 # ---------------------------------------------------------------- reproduction figures
-# Used by reproduce.py; each takes saved rows (or arrays) and returns a Figure, saved when ``path`` is set.
+# Used by lmn_edu/reproduce; each takes saved rows (or arrays) and returns a Figure, saved when
+# ``path`` is set. A seed has one colour in every panel and figure (SEED_COLORS[seed]); each seed's
+# own phase boundaries are marked (dotted: train accuracy 1, dashed: test accuracy 1); no mean is
+# drawn, because seeds differ in shape; the step axis is symlog (linear below 10), so step 0 is at 0.
 
 SEED_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+
+def seed_color(seed):
+    return SEED_COLORS[seed % len(SEED_COLORS)]
 
 
 def _save(fig, path, dpi=100):
@@ -62,122 +69,120 @@ def _save(fig, path, dpi=100):
     return fig
 
 
-def _band(ax, runs, key, color, label):
-    """Each seed as a thin line; the min–max band over seeds on the steps every seed measured."""
-    import numpy as np
-
-    series = [dict(zip(*column(rows, key))) for rows in runs]
-    series = [s for s in series if s]
-    sparse = key.startswith("lmn_")                  # LMN is measured on a schedule: show where
-    for s in series:
-        steps = sorted(s)
-        ax.plot([max(t, 1) for t in steps], [s[t] for t in steps], color=color,
-                lw=0.6 if len(series) > 1 else 1.3, alpha=0.5 if len(series) > 1 else 1.0,
-                marker="." if sparse else None, ms=3)
-    if len(series) > 1:
-        common = sorted(set.intersection(*(set(s) for s in series)))
-        if common:
-            v = np.array([[s[t] for t in common] for s in series])    # (seeds, steps)
-            x = [max(t, 1) for t in common]
-            ax.fill_between(x, v.min(0), v.max(0), color=color, alpha=0.25, lw=0)
-            ax.plot(x, v.mean(0), color=color, lw=1.4, label=f"{label} (mean of {len(series)})")
-            return
-    if series:
-        ax.plot([], [], color=color, label=label)
+def _step_axis(ax):
+    ax.set_xscale("symlog", linthresh=10, linscale=0.3)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("step (symlog: linear below 10)")
 
 
-def _shade_median_phases(ax, runs):
-    """Shade the phases at the median memorization / generalization step over seeds."""
-    import numpy as np
+def _phase_marks(ax, seed, rows):
+    """The seed's memorization (dotted) and generalization (dashed) steps, in its colour."""
+    mem, gen = phase_steps(rows)
+    for step, ls in ((mem, ":"), (gen, "--")):
+        if step is not None:
+            ax.axvline(step, color=seed_color(seed), ls=ls, lw=0.9, alpha=0.8)
 
-    runs = [r for r in runs if r]
-    if not runs:
-        return
-    mems, gens = zip(*(phase_steps(r) for r in runs))
-    last = max(r[-1]["step"] for r in runs)
-    mem = float(np.median([m if m is not None else last for m in mems]))
-    gen = float(np.median([g if g is not None else last for g in gens]))
-    for (name, color), a, b in zip(PHASE_COLORS.items(), (1, mem, gen), (mem, gen, last)):
-        if b > a:
-            ax.axvspan(max(a, 1), b, color=color, alpha=0.6, lw=0, label=name)
+
+def _seeds_label(runs):
+    seeds = [r[0] for r in runs]
+    return f"seed{'s' if len(seeds) != 1 else ''} {', '.join(map(str, seeds))}"
 
 
 def fig2_seeds(task_runs, path=None, layer="h1"):
-    """Fig 2 with seed bands: a row per task (accuracy, LMN of ``layer``, L2 against step, log x)."""
+    """The paper's Fig 2, every seed drawn: a row per task (accuracy, LMN of ``layer``, L2 against step).
+
+    ``task_runs``: task -> [(seed, rows)].
+    """
     tasks = list(task_runs)
-    fig = Figure(figsize=(13, 3.2 * len(tasks)), layout="constrained")
+    fig = Figure(figsize=(14, 3.3 * len(tasks)), layout="constrained")
     axes = fig.subplots(len(tasks), 3, squeeze=False)
     for row_axes, task in zip(axes, tasks):
         runs = task_runs[task]
-        n = len([r for r in runs if r])
-        panels = [("accuracy", [("train_acc", "train", SEED_COLORS[0]), ("test_acc", "test", SEED_COLORS[1])]),
-                  (f"LMN ({layer} → logits)", [(f"lmn_{layer}", "LMN", SEED_COLORS[2])]),
-                  ("L2 norm of parameters", [("l2", "L2", SEED_COLORS[3])])]
-        for ax, (ylabel, series) in zip(row_axes, panels):
-            _shade_median_phases(ax, runs)
-            for key, label, color in series:
-                _band(ax, runs, key, color, label)
-            ax.set_xscale("log")
-            ax.set_xlabel("step")
+        for ax, ylabel in zip(row_axes, ("accuracy (solid: test, thin: train)",
+                                         f"LMN ({layer} → logits)", "L2 norm of parameters")):
+            for seed, rows in runs:
+                c = seed_color(seed)
+                _phase_marks(ax, seed, rows)
+                if ylabel.startswith("accuracy"):
+                    ax.plot(*column(rows, "train_acc"), color=c, lw=0.6, alpha=0.6)
+                    ax.plot(*column(rows, "test_acc"), color=c, lw=1.2, label=f"seed {seed}")
+                elif ylabel.startswith("LMN"):
+                    ax.plot(*column(rows, f"lmn_{layer}"), color=c, lw=1, marker=".", ms=3, label=f"seed {seed}")
+                else:
+                    ax.plot(*column(rows, "l2"), color=c, lw=1.2, label=f"seed {seed}")
+            _step_axis(ax)
             ax.set_ylabel(ylabel)
-            ax.set_title(f"{task} ({n} seed{'s' if n != 1 else ''})", fontsize=9)
+            ax.set_title(f"{task}, {_seeds_label(runs)}; dotted: train acc 1, dashed: test acc 1", fontsize=8)
             ax.legend(fontsize=7)
     return _save(fig, path)
 
 
 def fig3_layers(runs, path=None, layers=("emb", "h1", "h2")):
-    """LMN of every measured layer against step (addition); z1 = emb and z2 = h1 by the identity."""
-    fig = Figure(figsize=(7, 4), layout="constrained")
-    ax = fig.subplots()
-    _shade_median_phases(ax, runs)
+    """LMN of every measured layer against step (addition); z1 = emb and z2 = h1 by the identity.
+
+    ``runs``: [(seed, rows)]; one panel per run.
+    """
+    fig = Figure(figsize=(6.5 * len(runs), 4), layout="constrained")
+    axes = fig.subplots(1, len(runs), squeeze=False)[0]
     names = {"emb": "emb (= z1)", "h1": "h1 (= z2)", "h2": "h2 (→ logits affine: 1)"}
-    for layer, color in zip(layers, SEED_COLORS):
-        _band(ax, runs, f"lmn_{layer}", color, names.get(layer, layer))
-    ax.set_xscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("LMN (layer → logits)")
-    ax.legend(fontsize=8)
-    ax.set_title("LMN of every layer; affine-prefix identity: LMN(emb)=LMN(z1), LMN(h1)=LMN(z2), "
-                 "LMN(h2)=1", fontsize=8)
+    styles = {"emb": "-", "h1": "-", "h2": ":"}
+    for ax, (seed, rows) in zip(axes, runs):
+        _phase_marks(ax, seed, rows)
+        for layer, color in zip(layers, ("#7f7f7f", seed_color(seed), "#000000")):
+            ax.plot(*column(rows, f"lmn_{layer}"), color=color, ls=styles.get(layer, "-"), marker=".", ms=3,
+                    label=names.get(layer, layer))
+        _step_axis(ax)
+        ax.set_ylabel("LMN (layer → logits)")
+        ax.legend(fontsize=8)
+        ax.set_title(f"add, seed {seed}: LMN of every layer (LMN(emb)=LMN(z1), LMN(h1)=LMN(z2), LMN(h2)=1)",
+                     fontsize=8)
     return _save(fig, path)
 
 
 def against_test_loss(task_points, path=None):
-    """LMN and L2 against test loss in the generalizing phase, with a linear fit and Pearson r per seed.
+    """Test loss (and log test loss) against LMN and L2 in the generalizing phase, per seed: points,
+    least-squares line (solid) and parabola (dashed).
 
-    ``task_points``: task -> list of (seed, test_loss, lmn, l2) arrays for that seed's generalizing phase.
+    ``task_points``: task -> list of (seed, test_loss, lmn, l2) arrays on the task's common grid.
     """
     import numpy as np
 
     tasks = list(task_points)
-    fig = Figure(figsize=(9, 3.2 * max(len(tasks), 1)), layout="constrained")
-    axes = fig.subplots(max(len(tasks), 1), 2, squeeze=False)
+    fig = Figure(figsize=(16, 3.3 * max(len(tasks), 1)), layout="constrained")
+    axes = fig.subplots(max(len(tasks), 1), 4, squeeze=False)
+    panels = ((1, "LMN (h1)", False), (2, "L2", False), (1, "LMN (h1)", True), (2, "L2", True))
     for row_axes, task in zip(axes, tasks):
-        for ax, (idx, name) in zip(row_axes, ((2, "LMN (h1)"), (3, "L2"))):
-            for (seed, *cols), color in zip(task_points[task], SEED_COLORS):
-                x, y = np.asarray(cols[idx - 1]), np.asarray(cols[0])
-                if len(x) < 3:
+        for ax, (idx, name, log) in zip(row_axes, panels):
+            for seed, *cols in task_points[task]:
+                x, y = np.asarray(cols[idx]), np.asarray(cols[0])
+                y = np.log(y) if log else y
+                if len(x) < 4 or x.std() == 0:
                     continue
-                r = np.corrcoef(x, y)[0, 1]
-                a, b = np.polyfit(x, y, 1)
-                ax.scatter(x, y, s=8, color=color, alpha=0.7)
-                xs = np.linspace(x.min(), x.max(), 2)
-                ax.plot(xs, a * xs + b, color=color, lw=1, label=f"seed {seed}: r = {r:.3f}")
+                c = seed_color(seed)
+                xs = np.linspace(x.min(), x.max(), 50)
+                ax.scatter(x, y, s=8, color=c, alpha=0.7)
+                ax.plot(xs, np.polyval(np.polyfit(x, y, 1), xs), color=c, lw=1,
+                        label=f"seed {seed}: r = {np.corrcoef(x, y)[0, 1]:.3f}")
+                ax.plot(xs, np.polyval(np.polyfit(x, y, 2), xs), color=c, lw=1, ls="--")
             ax.set_xlabel(name)
-            ax.set_ylabel("test loss")
-            ax.set_title(f"{task}: generalizing phase", fontsize=9)
+            ax.set_ylabel("log test loss" if log else "test loss")
+            ax.set_title(f"{task}, {_seeds_label(task_points[task])}: generalizing phase", fontsize=8)
             ax.legend(fontsize=7)
     return _save(fig, path)
 
 
-def connectivity_panels(mats, path=None):
-    """Appendix B: L ordered by spectral clustering (``mats``: title -> (L, order)) and its eigenvalues."""
+def connectivity_panels(mats, path=None, clip_percentile=1):
+    """Appendix B: L ordered by spectral clustering and its eigenvalues.
+
+    ``mats``: title -> (L, order, eigenvalues). One colour scale for all panels, from the
+    ``clip_percentile``-th percentile of every L_ij to 1: L is mostly near 1, so a full scale would
+    show nothing; entries below the lower end are drawn in its colour. Returns (fig, lower end).
+    """
     import numpy as np
 
     fig = Figure(figsize=(4 * len(mats), 7.5), layout="constrained")
     axes = fig.subplots(2, len(mats), squeeze=False)
-    # one colour scale for all panels, from the 1st percentile of every L_ij: L is mostly near 1
-    vmin = min(float(np.percentile(np.asarray(L, dtype=np.float64), 1)) for L, _, _ in mats.values())
+    vmin = min(float(np.percentile(np.asarray(L, dtype=np.float64), clip_percentile)) for L, _, _ in mats.values())
     for k, (title, (L, order, mu)) in enumerate(mats.items()):
         L = np.asarray(L, dtype=np.float64)
         im = axes[0, k].imshow(L[np.ix_(order, order)], vmin=vmin, vmax=1, cmap="viridis", interpolation="nearest")
@@ -193,32 +198,31 @@ def connectivity_panels(mats, path=None):
         ax.set_xlabel("eigenvalue rank (largest first)")
         ax.set_ylabel("eigenvalue of L")
         ax.set_title(f"{(mu < 0).mean():.0%} negative", fontsize=9)
-    fig.colorbar(im, ax=axes[0, :].tolist(), shrink=0.8, label="L_ij")
-    return _save(fig, path)
+    fig.colorbar(im, ax=axes[0, :].tolist(), shrink=0.8,
+                 label=f"L_ij (scale clipped below at {vmin:.2f}, the {clip_percentile}st percentile)")
+    return _save(fig, path), vmin
 
 
 def xor_turns(runs, turns, path=None, layer="h1"):
     """XOR's LMN against step (linear x), its turning points marked.
 
-    ``turns``: one list per run of (kind, step, value), kind "min" or "max".
+    ``runs``: [(seed, rows)]; ``turns``: one list per run of (kind, step, value), kind "min" or "max".
     """
     fig = Figure(figsize=(8, 4), layout="constrained")
     ax = fig.subplots()
-    for (seed, rows), tp, color in zip(runs, turns, SEED_COLORS):
-        steps, values = column(rows, f"lmn_{layer}")
-        ax.plot(steps, values, color=color, lw=1, marker=".", ms=3, label=f"seed {seed}")
-        _, gen = phase_steps(rows)
-        if gen is not None:
-            ax.axvline(gen, color=color, ls=":", lw=1)
+    for (seed, rows), tp in zip(runs, turns):
+        color = seed_color(seed)
+        ax.plot(*column(rows, f"lmn_{layer}"), color=color, lw=1, marker=".", ms=3, label=f"seed {seed}")
+        _phase_marks(ax, seed, rows)
         for kind, s, v in tp:
             ax.plot([s], [v], "v" if kind == "min" else "^", color=color, ms=8)
             ax.annotate(f"{v:.1f}", (s, v), textcoords="offset points", xytext=(4, 6 if kind == "max" else -12),
                         fontsize=8, color=color)
     ax.axhline(15, color="gray", lw=0.6, ls="--")
     ax.axhline(20, color="gray", lw=0.6, ls="--")
-    ax.set_xlabel("step (dotted: test accuracy reaches 1)")
+    ax.set_xlabel("step (dotted: train accuracy reaches 1, dashed: test accuracy reaches 1)")
     ax.set_ylabel(f"LMN ({layer} → logits)")
-    ax.set_title("XOR: LMN; ▼ local minimum, ▲ local maximum; paper: 15 and 20 (dashed)",
+    ax.set_title(f"XOR, {_seeds_label(runs)}: LMN; ▼ local minimum, ▲ local maximum; paper: 15 and 20 (grey)",
                  fontsize=9)
     ax.legend(fontsize=8)
     return _save(fig, path)

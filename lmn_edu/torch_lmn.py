@@ -3,9 +3,9 @@
 This module imports torch, so it is only imported on use (``import lmn_edu`` does not need torch).
 The algorithm is that of lmn.py and mlp_lmn.py: pairs i < j in chunks of bounded memory, the
 endpoints λ = 0 and λ = 1 computed once per point, r² with the flat-line rule of
-``lmn.r_squared`` in float64 (with float64's tolerance also for a float32 tail, as mlp_lmn.py's
-float32 option), L assembled on the host in float64 and its eigenvalues taken by NumPy
-(``lmn.linear_mapping_number``).
+``lmn.r_squared`` in float64 (with the tolerance of the tail's dtype, ``lmn.flat_rtol``), L_ij = 1
+for a line from a point to itself (``lmn.is_point``), L assembled on the host in float64 and its
+eigenvalues taken by NumPy (``lmn.linear_mapping_number``).
 
 For your own network::
 
@@ -17,8 +17,9 @@ For your own network::
 import numpy as np
 import torch
 
-from .errors import LMNInputError
-from .lmn import _check_points, flat_rtol, lambdas, linear_mapping_number, pair_chunks
+from .errors import LMNInputError, NotFiniteError
+from .chunking import pair_chunks
+from .lmn import _check_points, flat_rtol, lambdas, linear_mapping_number
 
 # Pairs per chunk: the largest array of a chunk holds about this many numbers. On the CPU,
 # 2^19 (4 MB of float64) measured fastest for the paper's MLP, one thread: smaller chunks pay
@@ -30,6 +31,11 @@ CUDA_CHUNK_FLOATS = 2 ** 26
 
 def chunk_floats(device):
     return CUDA_CHUNK_FLOATS if torch.device(device).type == "cuda" else CPU_CHUNK_FLOATS
+
+
+def _numpy_dtype(dtype):
+    """The NumPy dtype whose flat-line tolerance fits a torch dtype (coarser floats: float16's)."""
+    return {torch.float64: np.float64, torch.float32: np.float32}.get(dtype, np.float16)
 
 
 def r_squared(y, lam, rtol):
@@ -62,10 +68,7 @@ def connectivity(tail, V, n_lambda=21, max_floats=None):
         if y_end.ndim != 2 or y_end.shape[0] != n:
             raise LMNInputError(f"the map must send (M, d_in) to (M, d_out); it returned shape {tuple(y_end.shape)}")
         d_out = y_end.shape[1]
-        # float64's flat-line tolerance whatever the tail's dtype, as mlp_lmn.py's float32 option:
-        # float32's (1.2e-3 of the curve's largest value) would count as straight the curves that
-        # vary by less than 0.1 % of the largest output, and move LMN by up to a few percent.
-        rtol = flat_rtol(np.float64)
+        rtol = flat_rtol(_numpy_dtype(y_end.dtype))            # the precision the tail computed in
         lam_dev = torch.as_tensor(lam, dtype=torch.float64, device=V.device)
         inner = lam[1:-1]                                     # (m,), m = n_lambda - 2
         m = len(inner)
@@ -80,18 +83,20 @@ def connectivity(tail, V, n_lambda=21, max_floats=None):
             p = len(i)
             vi = V[i_t]
             ends = torch.stack([vi, V[j_t] - vi])                                      # (2, P, d)
+            point = (ends[1] == 0).all(dim=1)                # (P,) x_i = x_j: one point, linear by definition
             y = [y_end[i_t][None], y_end[j_t][None]]                                  # λ = 0 and 1: (1, P, d_out) each
             if m:                                                                     # n_lambda = 2 has no interior
                 line = (mix @ ends.reshape(2, p * d)).reshape(m * p, d)               # (m * P, d), eq (1)
                 y.insert(1, tail(line).reshape(m, p, d_out))                          # (m, P, d_out)
             y = torch.cat(y)                                                          # (n_lambda, P, d_out)
-            values.append(r_squared(y, lam_dev, rtol).mean(dim=1))                   # (P,), eq (2)
+            Lij = r_squared(y, lam_dev, rtol).mean(dim=1)                            # (P,), eq (2)
+            values.append(torch.where(point, torch.ones_like(Lij), Lij))
         L = np.eye(n)
         if values:
             rows, cols = np.triu_indices(n, k=1)              # the order pair_chunks walks them in
             L[rows, cols] = L[cols, rows] = torch.cat(values).cpu().numpy()
     if not np.all(np.isfinite(L)):
-        raise LMNInputError("the map returned NaN or inf on the interpolated points")
+        raise NotFiniteError("the map returned NaN or inf on the interpolated points")
     return L
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from .adamw import AdamW
 from .backends import get_backend
 from .datasets import make_task, split
-from .errors import LMNInputError
+from .errors import LMNInputError, NotFiniteError
 from .history import History, RunFolder, save_params
 from .mlp import init_params
 
@@ -135,7 +135,12 @@ def train(config, progress=None, callback=None, overwrite=False):
                         raise TrainingDiverged(f"the train loss is {row['train_loss']} "
                                                f"(params L2 {row['l2']}) at step {step}")
                     if step in lmn_set:
-                        last_lmn = backend.lmn(points, config.lmn_layers, config.lmn_output, config.n_lambda)
+                        try:
+                            last_lmn = backend.lmn(points, config.lmn_layers, config.lmn_output, config.n_lambda)
+                        except NotFiniteError as e:      # finite loss, but outputs that overflow between points
+                            row["time_s"] = time.perf_counter() - start
+                            history.append(row)
+                            raise TrainingDiverged(f"LMN cannot be measured at step {step}: {e}") from None
                         row.update({f"lmn_{k}": v for k, v in last_lmn.items()})
                     if config.precision_diagnostics:
                         row.update(backend.diagnostics())

@@ -1,13 +1,7 @@
 import os
-import sys
-from pathlib import Path
 
 # One BLAS/OpenMP thread unless the caller says otherwise: the arrays here are small, and
 # two threads per process (tests also start subprocesses) measured several times slower on
 # a 2-core machine. Set before NumPy is imported; subprocesses inherit it.
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))

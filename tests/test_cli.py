@@ -32,7 +32,8 @@ def test_help():
     assert r.returncode == 0
     for option in ["--task", "--backend", "--steps", "--seed", "--train-frac", "--lr", "--weight-decay",
                    "--eval-every", "--lmn-every", "--lmn-layers", "--lmn-points", "--lmn-output",
-                   "--n-lambda", "--out", "--device", "--dtype", "--threads"]:
+                   "--n-lambda", "--out", "--device", "--dtype", "--threads", "--overwrite", "--lmn-log",
+                   "--snapshot-steps", "--loss-dtype", "--precision-diagnostics"]:
         assert option in r.stdout
 
 
@@ -48,11 +49,18 @@ def test_help():
     (["--lmn-every", "-3"], ["lmn_every"]),
     (["--train-frac", "1.5"], ["train_frac", "between 0 and 1"]),
     (["--train-frac", "0"], ["train_frac"]),
-    (["--n-lambda", "1"], ["n_lambda", "at least 2"]),
+    (["--n-lambda", "1"], ["n_lambda", "at least 3"]),
+    (["--n-lambda", "2"], ["n_lambda", "at least 3"]),
+    (["--lr", "inf"], ["lr", "finite"]),
+    (["--threads", "10000"], ["threads", "between 0 and"]),
+    (["--lmn-log", "-1"], ["lmn_log"]),
+    (["--snapshot-steps", "99999999"], ["snapshot_steps"]),
+    (["--loss-dtype", "float16"], ["loss_dtype"]),
+    (["--seed", "0", "0"], ["twice"]),
     (["--dtype", "float16"], ["'float16'", "'float64'"]),
     (["--device", "cuda"], ["cuda"]),
     (["--bogus"], ["--bogus"]),
-    (["--threads", "-2"], ["threads", "at least 0"]),
+    (["--threads", "-2"], ["threads", "between 0 and"]),
 ])
 def test_bad_values_are_one_line_errors(args, words, tmp_path):
     assert_one_line_error(cli(*args, "--out", str(tmp_path), tmp_path=tmp_path), *words)
@@ -61,7 +69,7 @@ def test_bad_values_are_one_line_errors(args, words, tmp_path):
 def test_output_path_that_cannot_be_created(tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    assert_one_line_error(cli("--out", str(blocker / "runs"), tmp_path=tmp_path), "out=", "cannot create")
+    assert_one_line_error(cli("--out", str(blocker / "runs"), tmp_path=tmp_path), "out", "cannot write")
 
 
 def test_torch_not_installed(tmp_path):
@@ -98,15 +106,15 @@ def test_ctrl_c_keeps_what_was_measured(tmp_path):
                              "--eval-every", "5", "--lmn-every", "100000", "--out", str(tmp_path),
                              "--no-progress"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    history = tmp_path / "s4-numpy-s0" / "history.json"
+    history = tmp_path / "s4-numpy-s0" / "history.jsonl"
     deadline = time.time() + 300
-    while time.time() < deadline and not (history.exists() and len(json.loads(history.read_text())) >= 3):
+    while time.time() < deadline and not (history.exists() and len(history.read_text().splitlines()) >= 3):
         time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "interrupted" in err and str(tmp_path / "s4-numpy-s0") in err and "Traceback" not in err
-    rows = json.loads(history.read_text())
+    rows = json.loads(history.with_suffix(".json").read_text())         # written when the run stops
     assert len(rows) >= 3 and rows[0]["step"] == 0
 
 
@@ -120,3 +128,72 @@ def test_run_writes_files_and_summary(tmp_path):
         for f in ["config.json", "history.json", "history.csv", "params.npz", "figures/fig2.png"]:
             assert (run_dir / f).is_file(), (name, f)
         assert str(run_dir) in r.stdout
+
+
+def test_divergence_at_an_lmn_step_exit_1(tmp_path):
+    r = cli("--lr", "1e6", "--steps", "30", "--eval-every", "1", "--lmn-every", "1", "--lmn-points", "test",
+            "--no-progress", "--out", str(tmp_path), tmp_path=tmp_path)
+    assert r.returncode == 1, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "training diverged" in lines[0] and str(tmp_path / "add-numpy-s0") in lines[0]
+    rows = json.loads((tmp_path / "add-numpy-s0" / "history.json").read_text())
+    assert rows[-1]["lmn_h1"] is None                            # the diverged row is saved
+
+
+def test_torch_overflowing_update_is_divergence(tmp_path):
+    pytest.importorskip("torch")
+    r = cli("--backend", "torch", "--device", "cpu", "--lr", "1e300", "--steps", "5", "--lmn-layers",
+            "--no-progress", "--out", str(tmp_path), tmp_path=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr and "diverged" in r.stderr, r.stderr
+
+
+def test_rerun_into_a_run_folder_is_refused_then_overwritten(tmp_path):
+    args = ["--task", "s4", "--steps", "4", "--eval-every", "2", "--lmn-every", "4", "--lmn-log", "0",
+            "--lmn-points", "test", "--no-progress", "--out", str(tmp_path)]
+    assert cli(*args, tmp_path=tmp_path).returncode == 0
+    before = (tmp_path / "s4-numpy-s0" / "history.json").read_text()
+    r = cli(*args[:3], "6", *args[4:], tmp_path=tmp_path)
+    assert_one_line_error(r, "already holds a run", "--overwrite")
+    assert (tmp_path / "s4-numpy-s0" / "history.json").read_text() == before
+    r = cli(*args[:3], "6", *args[4:], "--overwrite", tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "s4-numpy-s0" / "config.json").read_text())["steps"] == 6
+
+
+def test_two_runs_at_once_into_one_folder(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    args = [sys.executable, "-m", "lmn_edu.run", "--task", "s4", "--steps", "100000", "--lmn-layers",
+            "--no-progress", "--out", str(tmp_path)]
+    first = subprocess.Popen(args, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    history = tmp_path / "s4-numpy-s0" / "history.jsonl"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (history.exists() and history.read_text()):
+        time.sleep(0.2)
+    second = cli("--task", "s4", "--steps", "3", "--overwrite", "--out", str(tmp_path), tmp_path=tmp_path)
+    first.send_signal(signal.SIGINT)
+    first.communicate(timeout=120)
+    assert_one_line_error(second, "another run is writing")
+    assert json.loads((tmp_path / "s4-numpy-s0" / "config.json").read_text())["steps"] == 100000
+
+
+def test_disk_full_is_an_environment_error(tmp_path, monkeypatch, capsys):
+    import errno
+    from lmn_edu import history
+    from lmn_edu.run import main
+
+    real = os.write
+    calls = {"n": 0}
+
+    def full(fd, data):
+        calls["n"] += 1
+        if calls["n"] > 4:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, data)
+
+    monkeypatch.setattr(history.os, "write", full)
+    code = main(["--task", "s4", "--steps", "50", "--eval-every", "1", "--lmn-layers", "--no-progress",
+                 "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "No space left" in err and "Traceback" not in err
+    lines = (tmp_path / "s4-numpy-s0" / "history.csv").read_text().splitlines()
+    assert len(lines) >= 2 and all(len(line.split(",")) == len(lines[0].split(",")) for line in lines)

@@ -1,46 +1,58 @@
 """The fast path for our MLP's layers (mlp_lmn.py): it equals eq (1)-(2) evaluated directly,
-the affine-prefix identity, and its own pieces (pair chunks, r² from sums, in-place steps, memory)."""
+the affine-prefix identity, and its own pieces (r² from sums, in-place steps, memory)."""
 import tracemalloc
 import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from strategies import LAYER_SETTINGS, SETTINGS, float_arrays, mlp_problems, small_model
 
 import lmn_edu
-from lmn_edu import mlp_lmn
-from lmn_edu.lmn import pair_chunks, r_squared
+from lmn_edu import chunking, mlp_lmn
+from lmn_edu.lmn import r_squared
 from lmn_edu.mlp import silu, softmax
 from lmn_edu.mlp_lmn import tail_function
+from rounding import connectivity_rounding_bound
 
-SETTINGS = settings(max_examples=25, deadline=None)
-LAYER_SETTINGS = settings(max_examples=10, deadline=None)
+# The model of the first tests: 14 pairs, vocab 9, 6 classes, emb 4, hidden 7.
+MODEL = dict(n=14, vocab=9, classes=6, emb=4, hidden=7)
 
 
-def model(seed, n=14, vocab=9, classes=6, emb=4, hidden=7, scale=1.0):
-    rng = np.random.default_rng(seed)
-    params = lmn_edu.init_params(rng, vocab, classes, emb_dim=emb, hidden=hidden)
-    params = {k: v * scale for k, v in params.items()}
-    inputs = rng.integers(0, vocab, size=(n, 2))
+def model(seed, scale=1.0):
+    params, inputs, _ = small_model(seed, scale=scale, **MODEL)
     return params, inputs
 
 
 @LAYER_SETTINGS
-@given(seed=st.integers(0, 10_000), layer=st.sampled_from(lmn_edu.LMN_LAYERS),
+@given(data=st.data(), layer=st.sampled_from(lmn_edu.LMN_LAYERS),
        output=st.sampled_from(["logits", "probs"]), scale=st.floats(0.5, 3.0))
-def test_fast_path_equals_generic_path(seed, layer, output, scale):
-    params, inputs = model(seed, scale=scale)
+def test_fast_path_equals_generic_path(data, layer, output, scale):
+    params, inputs = data.draw(mlp_problems(scale=scale, **MODEL), "params, inputs")
     reps = lmn_edu.representations(params, inputs)
-    generic = lmn_edu.connectivity_matrix(tail_function(params, layer, output), reps[layer])
+    f = tail_function(params, layer, output)
+    generic = lmn_edu.connectivity_matrix(f, reps[layer])
     fast = lmn_edu.layer_connectivity(params, inputs, layer, output)
-    np.testing.assert_allclose(fast, generic, atol=1e-9)
+    # equal up to rounding, which a near-flat curve amplifies (tests/rounding.py: a bound, not a guess)
+    assert np.all(np.abs(fast - generic) <= connectivity_rounding_bound(f, reps[layer]) + 1e-12)
 
+
+
+@pytest.mark.parametrize("seed", [225, 226, 227])
+def test_fast_path_equals_generic_path_near_saturated_softmax(seed):
+    # a regression case: softmax outputs near 1 that vary by ~1e-10 along a line (emb -> probs, scale 3)
+    params, inputs = model(seed, scale=3.0)
+    reps = lmn_edu.representations(params, inputs)
+    f = tail_function(params, "emb", "probs")
+    generic = lmn_edu.connectivity_matrix(f, reps["emb"])
+    fast = lmn_edu.layer_connectivity(params, inputs, "emb", "probs")
+    assert np.all(np.abs(fast - generic) <= connectivity_rounding_bound(f, reps["emb"]) + 1e-12)
 
 @LAYER_SETTINGS
-@given(seed=st.integers(0, 10_000), scale=st.floats(0.5, 3.0))
-def test_affine_prefix_identity(seed, scale):
-    params, inputs = model(seed, scale=scale)
+@given(data=st.data(), scale=st.floats(0.5, 3.0))
+def test_affine_prefix_identity(data, scale):
+    params, inputs = data.draw(mlp_problems(scale=scale, **MODEL), "params, inputs")
     v = lmn_edu.layers_lmn(params, inputs, lmn_edu.LMN_LAYERS)
     assert np.isclose(v["emb"], v["z1"], rtol=1e-9)
     assert np.isclose(v["h1"], v["z2"], rtol=1e-9)
@@ -86,61 +98,32 @@ def test_bad_arguments(kw, match):
     params, inputs = model(0)
     with pytest.raises(lmn_edu.LMNInputError, match=match):
         lmn_edu.layer_lmn(params, inputs, **kw)
-seeds = st.integers(0, 2 ** 32 - 1)
-
-
-def small_model(seed, n=12, vocab=9, classes=5, emb=4, hidden=6):
-    rng = np.random.default_rng(seed)
-    params = lmn_edu.init_params(rng, vocab, classes, emb_dim=emb, hidden=hidden)
-    return params, rng.integers(0, vocab, size=(n, 2))
-
-
-# --- pair_chunks ---------------------------------------------------------------------------
-
-@SETTINGS
-@given(n=st.integers(0, 60), per_pair=st.integers(0, 50), max_floats=st.integers(1, 400))
-def test_pair_chunks_cover_each_pair_once_in_triu_order(n, per_pair, max_floats):
-    chunks = list(pair_chunks(n, per_pair, max_floats))
-    size = max(1, max_floats // max(per_pair, 1))
-    assert all(1 <= len(i) == len(j) <= size for i, j in chunks)
-    i = np.concatenate([c[0] for c in chunks]) if chunks else np.zeros(0, int)
-    j = np.concatenate([c[1] for c in chunks]) if chunks else np.zeros(0, int)
-    rows, cols = np.triu_indices(n, k=1)
-    np.testing.assert_array_equal(i, rows)
-    np.testing.assert_array_equal(j, cols)
-
-
-def test_pair_chunks_never_list_all_pairs():
-    # a million points: 5e11 pairs would need 8 TB as index arrays; the first chunk is immediate
-    i, j = next(pair_chunks(10 ** 6, per_pair_floats=100, max_floats=1000))
-    np.testing.assert_array_equal(i, np.zeros(10))
-    np.testing.assert_array_equal(j, np.arange(1, 11))
-
-
-def test_pair_chunks_follow_the_module_constant(monkeypatch):
-    monkeypatch.setattr(lmn_edu.lmn, "CHUNK_FLOATS", 30)
-    assert [len(i) for i, _ in pair_chunks(5, 10)] == [3, 3, 3, 1]
+def small(seed, n=12):
+    """The model of the later tests: n pairs, vocab 9, 5 classes, emb 4, hidden 6."""
+    params, inputs, _ = small_model(seed, n=n)
+    return params, inputs
 
 
 # --- r² from sums equals r² of the whole curve ---------------------------------------------
 
-def curves(seed, p, n_lambda, d, offset, spread):
-    """(P, n_lambda, d) curves: smooth random ones, some flat, some exactly constant."""
-    rng = np.random.default_rng(seed)
+@st.composite
+def curves(draw, p, n_lambda, d, offset, spread):
+    """(P, n_lambda, d) curves: smooth random ones, some flat, some exactly constant; and λ."""
     lam = lmn_edu.lambdas(n_lambda)
-    coef = rng.normal(size=(p, 4, d))
+    coef = draw(float_arrays((p, 4, d), 3.0))
     y = sum(coef[:, k, None, :] * lam[None, :, None] ** k for k in range(4))   # cubic in λ
     y = offset + spread * y
     y[0, :, 0] = offset                                       # exactly flat
-    y[-1, :, -1] = offset + 1e-14 * abs(offset) * rng.normal(size=n_lambda)   # flat up to rounding
+    noise = draw(float_arrays(n_lambda, 3.0))
+    y[-1, :, -1] = offset + 1e-14 * abs(offset) * noise      # flat up to rounding
     return y, lam
 
 
 @SETTINGS
-@given(seed=seeds, p=st.integers(1, 6), n_lambda=st.integers(2, 30), d=st.integers(1, 5),
+@given(data=st.data(), p=st.integers(1, 6), n_lambda=st.integers(3, 30), d=st.integers(1, 5),
        offset=st.sampled_from([0.0, 1.0, -30.0, 1e4]), spread=st.sampled_from([1e-3, 1.0, 50.0]))
-def test_line_r_squared_equals_r_squared(seed, p, n_lambda, d, offset, spread):
-    y, lam = curves(seed, p, n_lambda, d, offset, spread)
+def test_line_r_squared_equals_r_squared(data, p, n_lambda, d, offset, spread):
+    y, lam = data.draw(curves(p, n_lambda, d, offset, spread))
     expected = r_squared(y, lam)
     y_in = np.ascontiguousarray(y[:, 1:-1].transpose(1, 0, 2))               # (m, P, d), λ-major
     got = mlp_lmn._line_r_squared(y[:, 0].copy(), y_in, y[:, -1].copy(), lam)
@@ -162,7 +145,7 @@ def test_silu_step_equals_mlp_silu_without_warnings():
     x = np.concatenate([np.linspace(-40, 40, 801), [-1e4, -750.0, -709.0, 0.0, 709.0, 1e4]])[:, None]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        got = mlp_lmn._silu_step(x.copy(), mlp_lmn._Scratch())
+        got = mlp_lmn._silu_step(x.copy(), chunking.Scratch())
     # mlp.silu's tanh form rounds SiLU(x) to 0 below x ≈ −37; the e^(−x) form keeps the tiny value
     np.testing.assert_allclose(got, silu(x), rtol=1e-13, atol=1e-14)
     assert np.all(np.isfinite(got))
@@ -173,67 +156,47 @@ def test_softmax_step_equals_mlp_softmax():
     np.testing.assert_allclose(mlp_lmn._softmax_step(x.copy(), None), softmax(x), rtol=1e-12, atol=1e-300)
 
 
-def test_scratch_reuses_and_grows():
-    s = mlp_lmn._Scratch()
-    a = s("x", (3, 4))
-    b = s("x", (2, 5))
-    assert np.shares_memory(a, b)                              # the same memory, reused
-    c = s("x", (5, 5))
-    assert c.shape == (5, 5) and not np.shares_memory(a, c)   # grown
-    assert not np.shares_memory(s("y", (2,)), c)              # names are separate
-    f = s("x", (2, 2), np.float32)
-    assert f.dtype == np.float32 and not np.shares_memory(f, c)   # and so are dtypes
-
-
 # --- the whole fast path -----------------------------------------------------------------------
 
 @SETTINGS
-@given(seed=seeds, layer=st.sampled_from(["emb", "h1"]), output=st.sampled_from(["logits", "probs"]),
-       n_lambda=st.integers(2, 9))
-def test_fast_equals_generic_for_any_n_lambda(seed, layer, output, n_lambda):
-    params, inputs = small_model(seed % 1000)
+@given(data=st.data(), layer=st.sampled_from(["emb", "h1"]), output=st.sampled_from(["logits", "probs"]),
+       n_lambda=st.integers(3, 9))
+def test_fast_equals_generic_for_any_n_lambda(data, layer, output, n_lambda):
+    params, inputs = data.draw(mlp_problems(), "params, inputs")
     reps = lmn_edu.representations(params, inputs)
-    generic = lmn_edu.connectivity_matrix(tail_function(params, layer, output), reps[layer], n_lambda)
+    f = tail_function(params, layer, output)
+    generic = lmn_edu.connectivity_matrix(f, reps[layer], n_lambda)
     fast = lmn_edu.layer_connectivity(params, inputs, layer, output, n_lambda)
-    np.testing.assert_allclose(fast, generic, rtol=0, atol=1e-9)
+    assert np.all(np.abs(fast - generic) <= connectivity_rounding_bound(f, reps[layer], n_lambda) + 1e-12)
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 300, 10 ** 9])
 def test_chunk_size_does_not_change_L(monkeypatch, chunk):
-    params, inputs = small_model(4, n=25)
+    params, inputs = small(4, n=25)
     L = lmn_edu.layer_connectivity(params, inputs, "emb")
-    monkeypatch.setattr(lmn_edu.lmn, "CHUNK_FLOATS", chunk)
+    monkeypatch.setattr(lmn_edu.chunking, "CHUNK_FLOATS", chunk)
     np.testing.assert_allclose(lmn_edu.layer_connectivity(params, inputs, "emb"), L, rtol=0, atol=1e-13)
 
 
 def test_duplicate_inputs_are_linearly_connected():
-    params, inputs = small_model(5)
+    params, inputs = small(5)
     inputs = np.concatenate([inputs, inputs[:2]])             # points 0, 1 appear twice
     L = lmn_edu.layer_connectivity(params, inputs, "h1")
     n = len(inputs)
     assert L[0, n - 2] == 1.0 and L[1, n - 1] == 1.0
 
 
-def test_fast_connectivity_takes_plain_functions():
-    # the public form: any affine prefix and any functions of a batch
-    rng = np.random.default_rng(6)
-    X, A = rng.normal(size=(15, 3)), rng.normal(size=(3, 4))
-    L = mlp_lmn.fast_connectivity(X, lambda x: x @ A, [np.tanh, lambda h: h ** 2])
-    generic = lmn_edu.connectivity_matrix(lambda x: np.tanh(x @ A) ** 2, X)
-    np.testing.assert_allclose(L, generic, rtol=0, atol=1e-9)
-
-
 def test_scratch_arrays_stay_within_the_chunk_bound(monkeypatch):
     sizes = []
 
-    class Recording(mlp_lmn._Scratch):
+    class Recording(chunking.Scratch):
         def __call__(self, name, shape, dtype=np.float64):
             sizes.append(int(np.prod(shape)))
             return super().__call__(name, shape, dtype)
 
-    monkeypatch.setattr(probe, "_Scratch", Recording)
-    monkeypatch.setattr(lmn_edu.lmn, "CHUNK_FLOATS", 2000)
-    params, inputs = small_model(7, n=40)
+    monkeypatch.setattr(mlp_lmn, "Scratch", Recording)
+    monkeypatch.setattr(lmn_edu.chunking, "CHUNK_FLOATS", 2000)
+    params, inputs = small(7, n=40)
     lmn_edu.layer_connectivity(params, inputs, "emb")
     n, width = len(inputs), 6                                  # endpoints: (N, hidden) arrays, once
     loop = [s for s in sizes if s not in (n * width, n * 5)]
@@ -242,7 +205,7 @@ def test_scratch_arrays_stay_within_the_chunk_bound(monkeypatch):
 
 def test_peak_memory_does_not_grow_with_pairs(monkeypatch):
     # extra memory beyond L: a few chunk-sized arrays, not O(pairs)
-    monkeypatch.setattr(lmn_edu.lmn, "CHUNK_FLOATS", 20_000)
+    monkeypatch.setattr(lmn_edu.chunking, "CHUNK_FLOATS", 20_000)
     task = lmn_edu.make_task("add")
     params = lmn_edu.init_params(np.random.default_rng(0), 31, 31)
     inputs = task.inputs[:150]                                # 11 175 pairs × 19 points × 100 wide
@@ -270,14 +233,14 @@ def test_float32_tail_keeps_lmn_close():
 
 
 def test_float32_tail_keeps_duplicates_linearly_connected():
-    params, inputs = small_model(8)
+    params, inputs = small(8)
     inputs = np.concatenate([inputs, inputs[:1]])
     L = lmn_edu.layer_connectivity(params, inputs, "emb", precision="float32")
     assert L.dtype == np.float64 and L[0, len(inputs) - 1] == 1.0
 
 
 def test_float32_tail_to_probs_and_from_h2():
-    params, inputs = small_model(9)
+    params, inputs = small(9)
     for layer, output in [("h1", "probs"), ("h2", "probs"), ("h2", "logits")]:
         L64 = lmn_edu.layer_connectivity(params, inputs, layer, output)
         L32 = lmn_edu.layer_connectivity(params, inputs, layer, output, precision="float32")
@@ -286,6 +249,6 @@ def test_float32_tail_to_probs_and_from_h2():
 
 @pytest.mark.parametrize("bad", ["float16", "double", 32, None])
 def test_bad_precision_is_named(bad):
-    params, inputs = small_model(0)
+    params, inputs = small(0)
     with pytest.raises(lmn_edu.LMNInputError, match="precision"):
         lmn_edu.layer_lmn(params, inputs, precision=bad)

@@ -42,7 +42,7 @@ def test_module_connectivity_equals_generic_definition(seed):
     assert 1.5 < module_lmn(m, X) < len(X)                    # a non-trivial number was compared
 
 
-@pytest.mark.parametrize("n_lambda", [2, 5, 21])
+@pytest.mark.parametrize("n_lambda", [3, 5, 21])
 def test_n_lambda(n_lambda):
     m, X = net(), points(n=15)
     np.testing.assert_allclose(module_connectivity(m, X, n_lambda=n_lambda),

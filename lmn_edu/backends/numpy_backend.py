@@ -2,8 +2,9 @@
 import numpy as np
 from autograd import value_and_grad
 
+from .. import precision
 from ..errors import check_choice
-from ..mlp import accuracy, cross_entropy, forward, l2_norm, loss
+from ..mlp import accuracy, cross_entropy, forward, l2_norm
 from ..mlp_lmn import layers_lmn
 
 
@@ -14,8 +15,17 @@ class NumpyBackend:
     def __init__(self, dtype="float64", loss_dtype="auto"):
         check_choice("dtype", dtype, ("float32", "float64"))
         self.dtype = np.dtype(dtype)
-        self.loss_dtype = loss_dtype            # precision diagnostics and the float64 loss: precision.py
-        self._loss_and_grad = value_and_grad(loss)
+        # "float64": the logits are cast up before the loss, so the loss and its gradient are
+        # float64; autograd casts the gradient back to the params' dtype at the cast.
+        self.loss_dtype = self.dtype if loss_dtype == "auto" else np.dtype(loss_dtype)
+        self._loss_and_grad = value_and_grad(self._loss)
+
+    def _logits(self, params, inputs):
+        """Logits in the loss dtype: computed in the params' dtype, then cast (a no-op on "auto")."""
+        return forward(params, inputs).astype(self.loss_dtype)
+
+    def _loss(self, params, inputs, labels):
+        return cross_entropy(self._logits(params, inputs), labels)
 
     def setup(self, params, task, train_idx, test_idx, optimizer):
         self.task = task
@@ -31,7 +41,7 @@ class NumpyBackend:
         return float(value)
 
     def evaluate(self):
-        logits = forward(self._params, self.task.inputs)
+        logits = self._logits(self._params, self.task.inputs)
         y = self.task.labels
         tr, te = self.train_idx, self.test_idx
         return {
@@ -49,4 +59,10 @@ class NumpyBackend:
         return {k: v.copy() for k, v in self._params.items()}
 
     def diagnostics(self):
-        raise NotImplementedError("precision diagnostics: see precision.py")
+        """precision.COLUMNS of the current state: the train losses in the loss dtype, and the
+        update the next step would make (computed, not applied) against the params' dtype."""
+        _, grads = self._loss_and_grad(self._params, self._x, self._y)
+        s, o = self._state, self.opt
+        updates = precision.adamw_update(grads, s["m"], s["v"], s["t"], o.lr, o.betas, o.eps)
+        return precision.diagnostics(self._logits(self._params, self._x), self._y,
+                                     self._params, updates, o.lr, o.weight_decay)

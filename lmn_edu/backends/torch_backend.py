@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from . import DEVICES
+from .. import precision
 from ..errors import LMNInputError, check_choice
 from ..lmn import linear_mapping_number
 from ..mlp import OUTPUTS, stages
@@ -81,7 +82,9 @@ class TorchBackend:
     def __init__(self, dtype="float32", device="auto", loss_dtype="auto"):
         check_choice("dtype", dtype, tuple(TORCH_DTYPES))
         self.dtype = TORCH_DTYPES[dtype]
-        self.loss_dtype = loss_dtype            # precision diagnostics and the float64 loss: precision.py
+        # "float64": the logits are cast up before the loss, so the loss and its gradient are
+        # float64; autograd casts the gradient back to the params' dtype at the cast.
+        self.loss_dtype = self.dtype if loss_dtype == "auto" else TORCH_DTYPES[loss_dtype]
         self.device = resolve_device(device)
         self.device_name = describe(self.device)
 
@@ -103,14 +106,14 @@ class TorchBackend:
 
     def step(self):
         self.opt.zero_grad(set_to_none=True)
-        value = F.cross_entropy(forward(self._params, self._x), self._y)
+        value = F.cross_entropy(self._logits(self._params, self._x), self._y)
         value.backward()
         self.opt.step()
         return float(value.detach())
 
     def evaluate(self):
         with torch.no_grad():
-            logits = forward(self._params, self._inputs)                # (N, n_classes)
+            logits = self._logits(self._params, self._inputs)           # (N, n_classes)
             out = {}
             for part, idx in (("train", self._tr), ("test", self._te)):
                 lg, y = logits[idx], self._labels[idx]
@@ -160,5 +163,28 @@ class TorchBackend:
     def params(self):
         return {k: v.detach().cpu().numpy().copy() for k, v in self._params.items()}
 
+    def _logits(self, p, inputs):
+        """Logits in the loss dtype: computed in the params' dtype, then cast (a no-op on "auto")."""
+        return forward(p, inputs).to(self.loss_dtype)
+
     def diagnostics(self):
-        raise NotImplementedError("precision diagnostics: see precision.py")
+        """precision.COLUMNS of the current state: the train losses in the loss dtype, and the
+        update the next step would make (computed from torch's AdamW state, not applied)
+        against the params' dtype. The params' .grad and the optimizer state are untouched."""
+        names = list(self._params)
+        logits = self._logits(self._params, self._x)
+        grads = torch.autograd.grad(F.cross_entropy(logits, self._y), [self._params[k] for k in names])
+        group = self.opt.param_groups[0]
+        state = [self.opt.state.get(self._params[k], {}) for k in names]
+
+        def numpy(t):
+            return t.detach().cpu().numpy()
+
+        zeros = {k: np.zeros_like(numpy(self._params[k])) for k in names}
+        m = {k: numpy(st["exp_avg"]) if st else zeros[k] for k, st in zip(names, state)}
+        v = {k: numpy(st["exp_avg_sq"]) if st else zeros[k] for k, st in zip(names, state)}
+        t = int(state[0]["step"]) if state[0] else 0
+        updates = precision.adamw_update({k: numpy(g) for k, g in zip(names, grads)}, m, v, t,
+                                         group["lr"], group["betas"], group["eps"])
+        return precision.diagnostics(numpy(logits), numpy(self._y), {k: numpy(self._params[k]) for k in names},
+                                     updates, group["lr"], group["weight_decay"])

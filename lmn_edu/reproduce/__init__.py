@@ -1,0 +1,13 @@
+"""Reproduce the paper: ``python -m lmn_edu.reproduce`` runs its protocol and writes docs/reproduction.md.
+
+    protocol.py   the paper's runs (tasks, seeds, settings), each trained by ``train.train``
+    fill.py       LMN measured afterwards from a run's snapshots (deferred runs, a common step grid)
+    readings.py   Appendix B's L and LMN under other readings of the paper, on saved params
+    summary.py    one run's numbers (phases, peak, turns, linearity) and the verdict criteria
+    report.py     docs/reproduction.md and its figures, rebuilt from the run folders
+    cli.py        the command line (``__main__.py`` calls it)
+
+``python -m lmn_edu.reproduce --from results/paper`` rebuilds the report from the committed run
+folders with NumPy and matplotlib only (no torch, no training).
+"""
+from ..analysis import turning_points  # noqa: F401,E402  (lesson 11 imports it from here; analysis.py is its home)

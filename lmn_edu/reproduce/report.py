@@ -1,0 +1,172 @@
+"""docs/reproduction.md and its figures, rebuilt from the run folders of a results folder.
+
+Every number in the report is computed here from the files (run folders, readings.json,
+appendix_b.npz, s4_study.json); the discussion is results/<…>/notes.md, appended as written.
+NumPy and matplotlib only: ``--from`` needs no torch.
+"""
+from pathlib import Path
+
+import numpy as np
+
+from ..datasets import TASKS
+from ..errors import LMNInputError
+from ..history import load_run, write_atomic
+from . import figures, sections
+from .fill import GRID
+from .protocol import SEEDS, run_path
+from .summary import CRITERIA, MIN_R_POINTS, MIN_TURN_POINTS, PAPER, agree, summarize, verdict
+
+TITLE = "# Reproducing “Grokking as Compression” (Liu, Zhong & Tegmark, arXiv 2310.05918)"
+
+
+def fmt(v, digits=1):
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def load_results(results, tasks=TASKS, seeds=SEEDS):
+    """{task: {seed: (config, rows) or None}}; LMNInputError when no run is there at all, or one is unreadable."""
+    out = {t: {s: (load_run(run_path(results, t, s)) if run_path(results, t, s).exists() else None)
+               for s in seeds} for t in tasks}
+    if not any(r for by in out.values() for r in by.values()):
+        raise LMNInputError(f"{results} holds no run folder (<task>-s<seed>/ for tasks {', '.join(tasks)}, "
+                            f"seeds {', '.join(map(str, seeds))}); nothing to report")
+    for t, by in out.items():
+        for s, r in by.items():
+            if r is not None:
+                _check_rows(run_path(results, t, s), r[1])
+    return out
+
+
+def _check_rows(path, rows):
+    """A run's rows must carry the numbers the report reads (step, accuracies, losses, L2)."""
+    for r in rows:
+        for key in ("train_acc", "test_acc", "test_loss", "l2"):
+            v = r.get(key, "missing")
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                raise LMNInputError(f"run {path}: row of step {r['step']} has {key}={v!r}, not a number")
+    if not rows:
+        raise LMNInputError(f"run {path}: no rows")
+
+
+def _cadence(config, rows, layer):
+    steps = [r["step"] for r in rows if r.get(f"lmn_{layer}") is not None]
+    if not steps:
+        return f"{layer}: no LMN measured"
+    gaps = np.diff(steps) if len(steps) > 1 else np.array([0])
+    return f"{layer}: {len(steps)} values (gap median {int(np.median(gaps))}, max {int(gaps.max())} steps)"
+
+
+def what_was_run(runs):
+    md = ["## What was run", "",
+          "The paper's setting: 3-layer SiLU MLP (embedding 32 per token, hidden 100), full-batch AdamW "
+          "(lr 1e-3, weight decay 0.2), cross-entropy, 20 000 steps, 80/20 random split, LMN of the first "
+          "hidden layer h1 to the logits (eq 1–3, 21 λ points) on the training points (our choice: the "
+          "paper does not say which points). Accuracy, loss and L2 are recorded every `eval_every` steps.", "",
+          "| run | status | backend, dtype, device | eval every | LMN values | filled onto the common grid |",
+          "|---|---|---|---|---|---|"]
+    for t, by in runs.items():
+        for s, r in by.items():
+            if r is None:
+                md.append(f"| {t} seed {s} | **missing** | — | — | — | — |")
+                continue
+            config, rows = r
+            done = rows[-1]["step"]
+            status = "complete" if done == config.get("steps") else f"**stopped at step {done}**"
+            filled = config.get("lmn_filled") or {}
+            fill = (f"{len(filled.get('steps', []))} values (every {filled.get('grid_every')} steps)"
+                    if filled.get("steps") else "none needed")
+            md.append(f"| {t} seed {s} | {status} ({config.get('steps')} steps) | {config.get('backend')}, "
+                      f"{config.get('dtype')}, {config.get('device_used', config.get('device'))} | "
+                      f"{config.get('eval_every')} | "
+                      + "; ".join(_cadence(config, rows, layer) for layer in config.get("lmn_layers") or ["h1"])
+                      + f" | {fill} |")
+    return md + [""]
+
+
+def paper_table(summ, seeds):
+    """The table paper against ours, the verdict criteria and the agree / differ lists."""
+    md = ["## Paper against ours", "",
+          "Memorization step = first step with train accuracy 1; generalization step = first step with "
+          "test accuracy 1 (resolution: `eval_every`). LMN is of h1 (→ logits). r = Pearson correlation "
+          "over every LMN row of the generalizing phase (memorization to generalization, ends included). "
+          "Ours lists seeds in order, separated by “ / ”.", "",
+          "| task | quantity | paper | ours (per seed) | verdict |", "|---|---|---|---|---|"]
+    verdicts = []
+
+    def row(t, label, paper, f, key=None):
+        ours = " / ".join("missing" if summ[t][s] is None else f(summ[t][s]) for s in seeds)
+        v = verdict([agree(key, summ[t][s]) if summ[t][s] else None for s in seeds]) if key else "—"
+        if key:
+            verdicts.append((v.split(" ")[0], f"{t}: {label} — ours {ours}, paper {paper} ({v})"))
+        md.append(f"| {t} | {label} | {paper} | {ours} | {v} |")
+
+    for t in summ:
+        p, add = PAPER.get(t, {}), t == "add"
+        row(t, "memorization step", p.get("mem_step", "shown in Fig 2, not stated"),
+            lambda s: fmt(s["mem_step"]), "mem_step" if add else None)
+        row(t, "generalization step", p.get("gen_step", "shown in Fig 2, not stated"),
+            lambda s: fmt(s["gen_step"]) if s["gen_step"] is not None else f"never (test acc {s['final_test_acc']:.3f})",
+            "gen_step" if add else None)
+        row(t, "step test accuracy ≥ 0.99 (a looser reading)", "—", lambda s: fmt(s["gen99_step"]))
+        row(t, "LMN peak (at step)", p.get("lmn_peak", "shown in Fig 2"),
+            lambda s: f"{fmt(s['lmn_peak'])} ({fmt(s['lmn_peak_step'])})", "lmn_peak" if add else None)
+        row(t, "LMN at 15k steps (measured at)", p.get("lmn_15k", "shown in Fig 2"),
+            lambda s: f"{fmt(s['lmn_15k'])} ({fmt(s['lmn_15k_step'])})", "lmn_15k" if add else None)
+        if t == "xor":
+            row(t, "turning points after memorization: min, then max (step)", p["turns"],
+                lambda s: ", ".join(f"{k} {v:.1f} ({st})" for k, st, v in s["turns"]) or "none found", "turns")
+        row(t, "r(LMN, test loss) in the generalizing phase (points)", PAPER["r_lmn"],
+            lambda s: f"{fmt(s['r_lmn'], 3)} ({s['n_r']})", "r_lmn")
+        row(t, "r(L2, test loss) in the generalizing phase (same rows)", PAPER["r_l2"],
+            lambda s: fmt(s["r_l2"], 3))
+    md += ["", "Verdict criteria: " + "; ".join(f"{k}: {v[0]}" for k, v in CRITERIA.items())
+           + f". A run with fewer than {MIN_R_POINTS} LMN values in its generalizing phase gets no r "
+           f"verdict, one with fewer than {MIN_TURN_POINTS} LMN values no turning-point verdict. The paper "
+           "states numbers for addition only (and XOR's turning points), and the addition numbers are read "
+           "from its figures by eye; for S4 it shows curves, so there the table gives ours without a verdict. "
+           "Whether LMN is more linear in the test loss than L2 is not a single number: see “Linearity”.", ""]
+    for word, title in (("agrees", "Where we agree"), ("partly", "Where we partly agree"),
+                        ("differs", "Where we differ")):
+        items = [text for w, text in verdicts if w == word]
+        if items:
+            md += [f"**{title}** (by the criteria above):", ""] + [f"- {text}" for text in items] + [""]
+    return md
+
+
+def build_report(results, docs="docs", tasks=TASKS, seeds=SEEDS):
+    """Figures in ``<docs>/figures/reproduction/`` and ``<docs>/reproduction.md`` from ``results``.
+
+    Raises LMNInputError (nothing written) when ``results`` holds no readable run.
+    """
+    results, docs = Path(results), Path(docs)
+    runs = load_results(results, tasks, seeds)
+    extras = sections.load_extras(results)              # read (and checked) before anything is written
+    figdir = docs / "figures" / "reproduction"
+    try:
+        figdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise LMNInputError(f"--docs {docs}: cannot write there ({e.strerror})") from None
+    summ = {t: {s: (summarize(r[1], t) if r else None) for s, r in by.items()} for t, by in runs.items()}
+    md = [TITLE, "",
+          "Generated by `python -m lmn_edu.reproduce`; rebuild from the committed run folders with "
+          f"`python -m lmn_edu.reproduce --from {results.as_posix()}`. Every number below is computed "
+          "from the files in that folder; a run that is missing there is marked missing.", ""]
+    md += what_was_run(runs)
+    md += paper_table(summ, seeds)
+    md += sections.linearity(summ, GRID)
+    md += sections.after_generalization(runs, summ)
+    md += figures.section(runs, summ, figdir, extras)
+    md += sections.readings(extras["readings"])
+    md += sections.sanity()
+    md += sections.s4(runs, extras, results, figdir)
+    md += sections.coverage()
+    notes = results / "notes.md"
+    if notes.exists():
+        md += ["## Discussion", "", notes.read_text().strip(), ""]
+    out = docs / "reproduction.md"
+    write_atomic(out, "\n".join(md) + "\n")
+    return out

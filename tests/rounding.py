@@ -1,0 +1,38 @@
+"""How far two correct float64 evaluations of L may differ: a bound from rounding, for tests.
+
+The fast path (mlp_lmn.py) and the generic one (lmn.connectivity_matrix) compute the same
+curves y_k(λ) by different float64 arithmetic (SiLU as x / (1 + e^−x) or with tanh, softmax in
+place, the endpoints once per point), so each point of a curve may differ by a few ulps of the
+curve's largest value, u = ulps · ε · scale. Centring and the Pearson correlation are
+1-Lipschitz in the right norms, so r = cov / √(var_y var_λ) moves by at most 2u / std(y) and
+r² by at most 4u / std(y). For a curve whose spread is tiny next to its size (a softmax
+output near 1 that varies by 1e-10) that is not small: its r² is decided by the last few
+significant digits, whoever computes it. Measured: hypothesis seed 225, layer emb, output
+probs, scale 3 has curves with std 3e-10 and its L differs by 3e-7 between the two paths,
+which needs u ≈ 0.6 ε · scale; the default ulps = 64 leaves a 100× margin.
+"""
+import numpy as np
+
+import lmn_edu
+from lmn_edu.lmn import flat_rtol
+
+
+def connectivity_rounding_bound(f, X, n_lambda=21, ulps=64):
+    """(N, N) bound on |ΔL_ij| between two float64 evaluations of eq (2) for f on X (exact: 0 on the diagonal)."""
+    X = np.asarray(X, dtype=np.float64)
+    lam = lmn_edu.lambdas(n_lambda)
+    n, eps = len(X), np.finfo(np.float64).eps
+    rtol = flat_rtol(np.float64)
+    bound = np.zeros((n, n))
+    i, j = np.triu_indices(n, k=1)
+    line = X[i][:, None, :] + lam[None, :, None] * (X[j] - X[i])[:, None, :]   # (P, n_lambda, d_in)
+    y = np.asarray(f(line.reshape(-1, X.shape[1])), dtype=np.float64).reshape(len(i), n_lambda, -1)
+    scale = np.abs(y).max(axis=(1, 2))[:, None]                                # (P, 1)
+    std = y.std(axis=1)                                                        # (P, d)
+    u = ulps * eps * scale
+    with np.errstate(divide="ignore"):
+        b = np.minimum(1.0, 4 * u / std)                                       # (P, d)
+    b = np.where(std <= 0.5 * rtol * scale, 0.0, b)      # flat for both, noise cannot reach the threshold
+    b = np.where(np.abs(std - rtol * scale) <= 2 * u, 1.0, b)   # at the threshold: either decision
+    bound[i, j] = bound[j, i] = b.mean(axis=1)                                 # eq (2) averages over k
+    return bound
