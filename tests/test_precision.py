@@ -187,15 +187,7 @@ def test_cli_writes_the_diagnostics(tmp_path):
 # --- the S4 study's reading (reproduce/s4.py) on made-up run folders ------------------------
 
 def _s4():
-    try:
-        from lmn_edu.reproduce import s4
-    except ImportError:          # before reproduce/ became a package: load the file itself
-        import importlib.util
-        from pathlib import Path
-        path = Path(__file__).resolve().parents[1] / "lmn_edu" / "reproduce" / "s4.py"
-        spec = importlib.util.spec_from_file_location("lmn_edu_reproduce_s4", path)
-        s4 = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(s4)
+    from lmn_edu.reproduce import s4
     return s4
 
 
