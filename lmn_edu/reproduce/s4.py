@@ -31,6 +31,8 @@ OUT = "s4_precision"                     # under results/paper
 HOLD = 2000                              # steps of test accuracy >= STABLE after reaching 1
 STABLE = 0.99
 EARLY = 20_000                           # the paper's run length: "generalized within 20k"
+SEEDS = tuple(range(10))                 # the study's plan: these seeds × VARIANTS
+STEPS = 30_000
 VARIANTS = {                             # name suffix -> (dtype, loss_dtype)
     "float32": ("float32", "auto"),
     "float64": ("float64", "auto"),
@@ -286,9 +288,13 @@ def section(results, figdir=None):
         f"**What was run.** The paper's S4 setting (torch backend on the CPU, full batch, AdamW), training "
         f"only (no LMN), evaluated and diagnosed every 100 steps, for up to {steps} steps. Per seed the "
         f"float32 and float64 runs start from the same split and init (the seed's). Finished runs: "
-        + "; ".join(f"{LABELS[v]}: {len(seeds[v])} (seed{'s' if len(seeds[v]) != 1 else ''} "
-                    f"{', '.join(map(str, seeds[v])) or 'none'})" for v in VARIANTS) + ". "
-        f"A run stops early once test accuracy has reached 1 and stayed ≥ {STABLE} for {_fmt(HOLD)} steps.",
+        + "; ".join(f"{LABELS[v]}: " + (f"{len(seeds[v])} (seed{'s' if len(seeds[v]) != 1 else ''} "
+                                         f"{', '.join(map(str, seeds[v]))})" if seeds[v] else "none")
+                    for v in VARIANTS) + ". "
+        f"A run stops early once test accuracy has reached 1 and stayed ≥ {STABLE} for {_fmt(HOLD)} steps. "
+        f"The plan is seeds {SEEDS[0]}–{SEEDS[-1]} × these three precisions, {_fmt(STEPS)} steps "
+        f"(`python -m lmn_edu.reproduce.s4 --run`, resumable); {sum(map(len, seeds.values()))} of "
+        f"{len(SEEDS) * len(VARIANTS)} runs are finished, so every count below is out of the runs that are.",
         "",
     ]
     if study["unfinished"]:
@@ -438,8 +444,8 @@ def answer(summ):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m lmn_edu.reproduce.s4", description=__doc__.split("\n")[0])
     p.add_argument("--run", action="store_true", help="train the runs that are missing (slow)")
-    p.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
-    p.add_argument("--steps", type=int, default=30_000)
+    p.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    p.add_argument("--steps", type=int, default=STEPS)
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     p.add_argument("--jobs", type=int, default=1, help="runs at once, one process each (one CPU thread each)")
     p.add_argument("--out", default=str(PAPER_RESULTS / OUT))
