@@ -224,7 +224,7 @@ def test_section_counts_from_the_run_folders(tmp_path):
     _write_run(study, "s2-float32", _rows([0] * 5), finished=False)          # still running: not counted
     text = "\n".join(s4.section(tmp_path, figdir=tmp_path / "fig"))
     assert (tmp_path / "fig" / "s4_precision.png").exists()
-    assert "| float32 | 2 | 1 | 1 | 0 |" in text
+    assert "| float32 | 2 | 1 | 1 | 0 | median 25\u202f000 (25\u202f000–25\u202f000) | median 25" in text
     assert "| float64 | 2 | 2 | 2 | 2 | median 12" in text
     assert "s2-float32 (stopped at step 4" in text
     assert "| 0 | – (ran to 30" in text

@@ -305,18 +305,19 @@ def section(results, figdir=None):
         f"≥ {STABLE} to the end of the run (at least {_fmt(HOLD)} steps). “Reaches 1” is the project's phase "
         "boundary (first step with test accuracy 1), which a run can reach and lose again.",
         "",
-        "| precision | runs | reaches test acc 1 | generalizes within the run | within 20k | generalization step |",
-        "|---|---|---|---|---|---|",
+        "| precision | runs | reaches test acc 1 | generalizes within the run | within 20k | generalization step | "
+        "first step at test acc 1 |",
+        "|---|---|---|---|---|---|---|",
     ]
     for v in VARIANTS:
         sm = summ[v]
         if not sm:
-            out.append(f"| {LABELS[v]} | 0 | not run | | | |")
+            out.append(f"| {LABELS[v]} | 0 | not run | | | | |")
             continue
         gens = [x["gen"] for x in sm.values()]
         out.append(f"| {LABELS[v]} | {len(sm)} | {sum(x['reach'] is not None for x in sm.values())} | "
                    f"{sum(g is not None for g in gens)} | {sum(g is not None and g <= EARLY for g in gens)} | "
-                   f"{_dist(gens)} |")
+                   f"{_dist(gens)} | {_dist([x['reach'] for x in sm.values()])} |")
     out += ["", "Per seed (generalization step; “–”: not within the run, with the run's last step):", "",
             "| seed | " + " | ".join(LABELS[v] for v in VARIANTS) + " |", "|---" * (len(VARIANTS) + 1) + "|"]
     for seed in sorted(set().union(*map(set, seeds.values()))):
@@ -387,8 +388,12 @@ def answer(summ):
     def n_gen(sm, within=None):
         return sum(x["gen"] is not None and (within is None or x["gen"] <= within) for x in sm.values())
 
-    said = [f"Float32 generalized in {n_gen(f32)} of {len(f32)} runs ({n_gen(f32, EARLY)} within 20k), float64 "
-            f"in {n_gen(f64)} of {len(f64)} ({n_gen(f64, EARLY)} within 20k)."]
+    def n_reach(sm):
+        return sum(x["reach"] is not None and x["reach"] <= EARLY for x in sm.values())
+
+    said = [f"Float32 generalized in {n_gen(f32)} of {len(f32)} runs ({n_gen(f32, EARLY)} within 20k; "
+            f"{n_reach(f32)} first reached test accuracy 1 within 20k), float64 in {n_gen(f64)} of {len(f64)} "
+            f"({n_gen(f64, EARLY)} within 20k; {n_reach(f64)} reached 1 within 20k)."]
     collapsed = {s: x for s, x in f32.items() if x["collapse"] is not None}
     if not collapsed:
         said.append("Softmax Collapse did not occur in the float32 runs: at no evaluation (every 100 steps) did "
