@@ -230,7 +230,7 @@ def figure(study, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     colours = {"float32": "tab:blue", "float64": "tab:orange", "float32-loss64": "tab:green"}
-    fig, axes = plt.subplots(4, 1, figsize=(8, 11), sharex=False)
+    fig, axes = plt.subplots(5, 1, figsize=(8, 13.5), sharex=False)
     for variant, runs in study["runs"].items():
         for i, (seed, rows) in enumerate(sorted(runs.items())):
             steps = [r["step"] for r in rows]
@@ -239,19 +239,25 @@ def figure(study, path):
             axes[0].plot(steps, [r["test_acc"] for r in rows], **kw)
             axes[1].plot(steps, [r.get("zero_loss_frac") for r in rows], **kw)
             axes[2].plot(steps, [r.get("rounded_update_frac") for r in rows], **kw)
+            axes[3].plot(steps, [r.get("max_margin") for r in rows], **kw)
     axes[0].set_ylabel("test accuracy")
     axes[1].set_ylabel("share of train samples\nwith loss exactly 0")
     axes[2].set_ylabel("share of param entries\nwhose update rounds away")
     axes[2].set_yscale("symlog", linthresh=1e-5)
     axes[2].set_ylim(bottom=0)
+    axes[3].set_ylabel("largest correct-class\nmargin (train)")
+    for dtype in ("float32", "float64"):
+        m = collapse_margin(dtype)
+        axes[3].axhline(m, color="grey", lw=0.8, ls="--")
+        axes[3].text(0, m, f" {dtype} collapse", va="bottom", fontsize=7, color="grey")
     end = max(study["steps"] or [EARLY])
     for ax in axes:
         ax.set_xlim(0, end * 1.08)
         ax.axvline(EARLY, color="grey", lw=0.6, ls=":")
-    for ax in axes[:3]:
+    for ax in axes[:4]:
         ax.set_xlabel("step")
     axes[0].legend(fontsize=8)
-    ax = axes[3]
+    ax = axes[4]
     for k, (variant, runs) in enumerate(study["runs"].items()):
         for seed, rows in sorted(runs.items()):
             g = stable_generalization(rows)
@@ -374,7 +380,9 @@ def section(results, figdir=None):
         figure(study, Path(figdir) / "s4_precision.png")
         out += ["", "![S4 precision study](figures/reproduction/s4_precision.png)", "",
                 "Shown: every finished run of the study, one line per run, coloured by precision; dotted: step "
-                f"{_fmt(EARLY)}. Bottom: each run's generalization step (x: not within the run)."]
+                f"{_fmt(EARLY)}; dashed: the margins at which float32 and float64 collapse (a run measured before the "
+                "margin column existed has no margin line). Bottom: each run's generalization step (x: not within "
+                "the run)."]
     out += ["", "**Does Softmax Collapse explain our S4 result?** " + answer(summ), ""]
     return out
 
