@@ -23,6 +23,8 @@
 # be doing nothing. Here we train the paper's setting on addition mod 31 with
 # `lmn_edu.train.train`, the same loop as the command line
 # `python -m lmn_edu.run --task add --lmn-layers emb h1 h2`, and read the phases off its history.
+# Quick mode trains nothing: it reads the committed full-size run of the same setting
+# (`lmn_edu.course.paper_run("add")`, from `results/paper`), so the whole story is visible in seconds.
 
 # %%
 from lmn_edu import course
@@ -43,7 +45,7 @@ course.header(
     "training pairs; about 10 minutes of CPU time, 25 on a busy 2-core machine (lessons 08 and 09 then reuse it)")
 if course.quick():
     saved, rows = course.paper_run("add", seed=0)
-    config = RunConfig(**{k: v for k, v in saved.items() if k in RunConfig.__dataclass_fields__})
+    config = RunConfig.from_dict(saved)
     print("the committed run (trained with the torch backend in float64; the NumPy backend follows the "
           "same trajectory to rounding, lesson 12)")
 else:

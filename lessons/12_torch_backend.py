@@ -36,9 +36,10 @@ from lmn_edu.plots import fig2
 from lmn_edu.train import train
 
 LESSON = "12_torch_backend"
+COMPARE_STEPS = pick(150, 300)
 course.header(
     "Lesson 12: full-size runs with the torch backend",
-    "a 300-step comparison of the two backends and 300-step runs of each task, instead of 20 000",
+    "a 150-step comparison of the two backends instead of 300, and 100-step runs of each task instead of 20 000",
     "the comparison, then 20 000 steps of add, s4 and xor in float64 with LMN every 500 steps on the "
     "training pairs; about 15 minutes for the three on 2 CPU cores, less on a GPU")
 
@@ -60,14 +61,14 @@ if torch is not None:
 # %% [markdown]
 # ## The same run on both backends
 #
-# 300 steps of addition mod 31, identical configs except the backend, both float64 and on
+# 300 steps (quick: 150) of addition mod 31, identical configs except the backend, both float64 and on
 # the CPU so that only the implementations differ. The histories should agree to rounding;
 # the LMN is measured on the 193 test pairs.
 
 # %%
 def compare_config(backend, dtype="float64", device="cpu"):
-    return lmn_edu.RunConfig(task="add", backend=backend, dtype=dtype, device=device, steps=300, eval_every=50,
-                             lmn_every=150, lmn_points="test", out=str(course.figure_dir(LESSON) / "compare" / dtype))
+    return lmn_edu.RunConfig(task="add", backend=backend, dtype=dtype, device=device, steps=COMPARE_STEPS, eval_every=50,
+                             lmn_every=150, lmn_log=0, lmn_points="test", out=str(course.output_root() / "compare" / dtype))
 
 
 if torch is not None:
@@ -75,7 +76,7 @@ if torch is not None:
     histories = {}
     for backend in ("numpy", "torch"):
         start = time.perf_counter()
-        histories[backend] = train(compare_config(backend)).rows
+        histories[backend] = train(compare_config(backend), overwrite=True).rows
         timings[backend] = time.perf_counter() - start
     a, b = histories["numpy"], histories["torch"]
     worst = {key: max(abs(x[key] - y[key]) / max(abs(x[key]), 1e-12) for x, y in zip(a, b) if x.get(key) is not None)
@@ -87,19 +88,19 @@ if torch is not None:
         print(f"{x['step']:5d} {x['train_loss']:12.8f} {y['train_loss']:12.8f} {lmn_x} {lmn_y}")
     print("largest relative differences: " + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
     check(max(worst.values()) < 1e-9, "numpy and torch (float64) follow the same trajectory, to 1e-9 relative")
-    print(f"wall time for the same 300 steps: numpy {timings['numpy']:.1f} s, torch {timings['torch']:.1f} s "
+    print(f"wall time for the same {COMPARE_STEPS} steps: numpy {timings['numpy']:.1f} s, torch {timings['torch']:.1f} s "
           f"(ratio {timings['numpy'] / timings['torch']:.1f}× on this machine, this once)")
 
 # %% [markdown]
 # ## float32 against float64
 #
 # Same run on torch in float32. Single precision carries about 7 significant digits, and
-# training amplifies rounding differences; by step 300 the two runs are no longer the same
+# training amplifies rounding differences; by step 150 the two runs are no longer the same
 # numbers, though they tell the same story so early in training.
 
 # %%
 if torch is not None:
-    f32 = train(compare_config("torch", "float32")).rows
+    f32 = train(compare_config("torch", "float32"), overwrite=True).rows
     drift = max(abs(x["train_loss"] - y["train_loss"]) / x["train_loss"] for x, y in zip(histories["torch"], f32))
     print(f"largest relative difference of the train loss, float32 vs float64: {drift:.1e}")
     check(drift > 1e-12, "float32 does not reproduce float64 to the last digit")
@@ -118,15 +119,16 @@ if torch is not None:
     for task in lmn_edu.TASKS:
         config = lmn_edu.RunConfig(
             task=task, backend="torch", dtype="float64",
-            steps=pick(300, 20_000), eval_every=pick(20, 100), lmn_every=pick(150, 500),
+            steps=pick(100, 20_000), eval_every=pick(20, 100), lmn_every=pick(100, 500), lmn_log=pick(0, 20),
             lmn_points=pick("test", "train"), out=str(course.output_root() / pick("runs-quick", "runs")))
         start = time.perf_counter()
         rows, _ = course.run_history(config)
         runs[task] = rows
         memorized, generalized = phase_steps(rows)
         last = rows[-1]
+        when = lambda step: f"at step {step}" if step is not None else "not yet"
         print(f"{task:4s}: train acc {last['train_acc']:.3f}, test acc {last['test_acc']:.3f}, LMN(h1) "
-              f"{last['lmn_h1']:.2f}; memorized at step {memorized}, generalized at step {generalized}; "
+              f"{last['lmn_h1']:.2f}; memorized {when(memorized)}, generalized {when(generalized)}; "
               f"{time.perf_counter() - start:.0f} s")
         check(all(np.isfinite(r["train_loss"]) for r in rows), f"{task}: the loss stayed finite")
         path = course.figure_dir(LESSON) / f"fig2_{task}.png"

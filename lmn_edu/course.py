@@ -168,7 +168,7 @@ def run_history(config):
         pass
     print(f"training {config.task} for {config.steps} steps; the run folder is {config.run_dir}")
     from tqdm.auto import tqdm
-    history = train(config, progress=tqdm, overwrite=True)
+    history = train(config, progress=None if quick() else tqdm, overwrite=True)
     return history.rows, history.final_params
 
 

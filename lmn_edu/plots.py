@@ -199,7 +199,7 @@ def connectivity_panels(mats, path=None, clip_percentile=1):
         ax.set_ylabel("eigenvalue of L")
         ax.set_title(f"{(mu < 0).mean():.0%} negative", fontsize=9)
     fig.colorbar(im, ax=axes[0, :].tolist(), shrink=0.8,
-                 label=f"L_ij (scale clipped below at {vmin:.2f}, the {clip_percentile}st percentile)")
+                 label=f"L_ij (scale clipped below at {vmin:.2f})")
     return _save(fig, path), vmin
 
 

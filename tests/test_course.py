@@ -61,3 +61,28 @@ def test_cli_exit_codes_from_the_lessons_folder():
     assert bad.returncode == 2 and bad.stderr.startswith("error:") and len(bad.stderr.strip().splitlines()) == 1
     listing = run_cli("list")
     assert listing.returncode == 0 and "04_linear_connectivity" in listing.stdout
+
+
+def test_no_verdict_without_evidence(capsys):
+    assert course.compare(True, "a claim", evidence=False) is None
+    assert course.compare(False, "a claim") is False
+    assert course.observe(True, "a prediction") is True
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["  – not tested (run too short): a claim", "  ✗ differs: a claim", "  ✓ observed: a prediction"]
+
+
+def test_the_committed_runs_and_snapshots_are_found():
+    config, rows = course.paper_run("add", seed=0)
+    assert config["task"] == "add" and rows[-1]["step"] == config["steps"]
+    params = course.paper_snapshot(200)
+    assert set(params) >= {"emb", "W1", "W2", "W3"}
+    L, order, mu = course.paper_connectivity(200)
+    assert L.shape == (len(order), len(order)) == (len(mu), len(mu))
+
+
+def test_output_goes_to_one_place_whatever_the_working_directory(monkeypatch, tmp_path):
+    monkeypatch.delenv("LMN_EDU_FIGURES", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert course.output_root() == course.REPO / "lesson_output"
+    monkeypatch.setenv("LMN_EDU_FIGURES", str(tmp_path / "x"))
+    assert course.figure_dir("01_tasks") == tmp_path / "x" / "01_tasks"

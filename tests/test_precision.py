@@ -187,15 +187,7 @@ def test_cli_writes_the_diagnostics(tmp_path):
 # --- the S4 study's reading (reproduce/s4.py) on made-up run folders ------------------------
 
 def _s4():
-    try:
-        from lmn_edu.reproduce import s4
-    except ImportError:          # before reproduce/ became a package: load the file itself
-        import importlib.util
-        from pathlib import Path
-        path = Path(__file__).resolve().parents[1] / "lmn_edu" / "reproduce" / "s4.py"
-        spec = importlib.util.spec_from_file_location("lmn_edu_reproduce_s4", path)
-        s4 = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(s4)
+    from lmn_edu.reproduce import s4
     return s4
 
 
@@ -232,7 +224,7 @@ def test_section_counts_from_the_run_folders(tmp_path):
     _write_run(study, "s2-float32", _rows([0] * 5), finished=False)          # still running: not counted
     text = "\n".join(s4.section(tmp_path, figdir=tmp_path / "fig"))
     assert (tmp_path / "fig" / "s4_precision.png").exists()
-    assert "| float32 | 2 | 1 | 1 | 0 |" in text
+    assert "| float32 | 2 | 1 | 1 | 0 | median 25\u202f000 (25\u202f000–25\u202f000) | median 25" in text
     assert "| float64 | 2 | 2 | 2 | 2 | median 12" in text
     assert "s2-float32 (stopped at step 4" in text
     assert "| 0 | – (ran to 30" in text

@@ -90,3 +90,17 @@ def test_a_finished_run_with_other_settings_is_not_taken_for_the_new_one(tmp_pat
 def test_bad_task_and_missing_from_folder(tmp_path):
     _one_line_error(_run("--tasks", "mul", "--no-report"), "task='mul'")
     _one_line_error(_run("--from", tmp_path / "nowhere"), "is not a folder")
+
+
+def test_from_needs_neither_torch_nor_scipy(tmp_path):
+    """--from rebuilds the report with torch, scipy and scikit-learn made unimportable."""
+    res = tmp_path / "res"
+    _finished_run(res / "add-s0")
+    code = ("import runpy, sys\n"
+            "for m in ('torch', 'scipy', 'sklearn'): sys.modules[m] = None\n"
+            f"sys.argv = ['reproduce', '--from', {str(res)!r}, '--docs', {str(tmp_path / 'docs')!r}]\n"
+            "runpy.run_module('lmn_edu.reproduce', run_name='__main__')\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "docs" / "reproduction.md").exists()

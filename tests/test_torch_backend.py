@@ -201,7 +201,7 @@ def test_lmn_bad_input_raises():
 # --- whole runs through the training loop ----------------------------------------------
 
 def test_train_histories_agree(tmp_path):
-    common = dict(task="s4", steps=300, seed=3, eval_every=50, lmn_every=150, lmn_points="test",
+    common = dict(task="s4", steps=300, seed=3, eval_every=50, lmn_every=150, lmn_log=0, lmn_points="test",
                   lmn_layers=("emb", "h1"), dtype="float64")
     hn = train(RunConfig(backend="numpy", out=str(tmp_path / "n"), **common))
     ht = train(RunConfig(backend="torch", device="cpu", out=str(tmp_path / "t"), **common))

@@ -58,7 +58,7 @@ def _vs_test_loss(present, figdir):
             "line, dashed: least-squares parabola, per seed; the two right columns use log test loss.", ""]
 
 
-def _appendix_b(mats, figdir):
+def _appendix_b(mats, figdir, rows):
     if not mats:
         return ["### Appendix B", "", "*Missing: no L of add seed 0 (appendix_b.npz or snapshots).*", ""]
     _, vmin = plots.connectivity_panels({f"add seed 0, step {s}": v for s, v in mats.items()},
@@ -68,9 +68,10 @@ def _appendix_b(mats, figdir):
             f"eigenvectors). **Colour scale clipped**: from {vmin:.2f} (the 1st percentile of all L_ij "
             "shown) to 1; lower entries are drawn in the colour of the lower end. Bottom: all eigenvalues of "
             "L, symlog axis (linear within ±0.01). ")
+    acc = {r["step"]: r["test_acc"] for r in rows}
     for s, (L, order, mu) in mats.items():
         L = L.astype(np.float64)
-        text += (f"Step {s}: LMN {lmn_from_eigenvalues(mu):.1f} (with negative eigenvalues clipped to 0: "
+        text += (f"Step {s} (test accuracy {acc.get(s, float('nan')):.2f}): LMN {lmn_from_eigenvalues(mu):.1f} (with negative eigenvalues clipped to 0: "
                  f"{lmn_from_eigenvalues(mu, 'clip'):.1f}), mean off-diagonal L "
                  f"{(L.sum() - len(L)) / (len(L) ** 2 - len(L)):.3f}, {(mu < 0).mean():.0%} of eigenvalues "
                  f"negative (their |μ| sum {np.abs(mu[mu < 0]).sum() / np.abs(mu).sum():.1%} of Σ|μ|). ")
@@ -97,6 +98,6 @@ def section(runs, summ, figdir, extras):
     md += _fig2(present, figdir)
     md += _fig3(present, figdir)
     md += _vs_test_loss(present, figdir)
-    md += _appendix_b(extras["appendix_b"], figdir)
+    md += _appendix_b(extras["appendix_b"], figdir, dict(present.get("add", [])).get(0, []))
     md += _xor(present, summ, figdir)
     return md

@@ -42,12 +42,12 @@ def lmn_from_eigenvalues(mu, mode="abs"):
     return float(2.0 ** -(p * np.log2(p)).sum())
 
 
-def _reading_value(config, params, reading):
-    layer, points, output, dtype, mode = READINGS[reading]
+def _eigenvalues(config, params, layer, points, output, dtype):
+    """Eigenvalues of L for one reading (readings that differ only in the eigenvalue rule share them)."""
     task, train_idx, test_idx, _ = setup_run(config)
     L = layer_connectivity(params, lmn_points(task, train_idx, test_idx, points), layer, output,
                            config.n_lambda, precision=dtype)                         # (N, N)
-    return lmn_from_eigenvalues(np.linalg.eigvalsh(L), mode)
+    return np.linalg.eigvalsh(L)
 
 
 def measure_readings(results, snapshots, seeds, steps=READING_STEPS, readings=tuple(READINGS),
@@ -62,12 +62,15 @@ def measure_readings(results, snapshots, seeds, steps=READING_STEPS, readings=tu
             snap = snapshot_path(Path(snapshots) / f"{task}-s{seed}", step)
             if not snap.exists():
                 continue
-            params = load_params(snap)
+            params, spectra = load_params(snap), {}
             for name in readings:
                 if any((d["task"], d["seed"], d["step"], d["reading"]) == (task, seed, step, name) for d in done):
                     continue
-                value = _reading_value(config, params, name)
                 layer, points, output, dtype, mode = READINGS[name]
+                key = (layer, points, output, dtype)
+                if key not in spectra:
+                    spectra[key] = _eigenvalues(config, params, *key)
+                value = lmn_from_eigenvalues(spectra[key], mode)
                 done.append({"task": task, "seed": seed, "step": step, "layer": layer, "points": points,
                              "output": output, "dtype": dtype, "eigenvalues": mode, "reading": name,
                              "lmn": value})

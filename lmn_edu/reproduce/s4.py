@@ -31,6 +31,8 @@ OUT = "s4_precision"                     # under results/paper
 HOLD = 2000                              # steps of test accuracy >= STABLE after reaching 1
 STABLE = 0.99
 EARLY = 20_000                           # the paper's run length: "generalized within 20k"
+SEEDS = tuple(range(10))                 # the study's plan: these seeds × VARIANTS
+STEPS = 30_000
 VARIANTS = {                             # name suffix -> (dtype, loss_dtype)
     "float32": ("float32", "auto"),
     "float64": ("float64", "auto"),
@@ -228,7 +230,7 @@ def figure(study, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     colours = {"float32": "tab:blue", "float64": "tab:orange", "float32-loss64": "tab:green"}
-    fig, axes = plt.subplots(4, 1, figsize=(8, 11), sharex=False)
+    fig, axes = plt.subplots(5, 1, figsize=(8, 13.5), sharex=False)
     for variant, runs in study["runs"].items():
         for i, (seed, rows) in enumerate(sorted(runs.items())):
             steps = [r["step"] for r in rows]
@@ -237,19 +239,25 @@ def figure(study, path):
             axes[0].plot(steps, [r["test_acc"] for r in rows], **kw)
             axes[1].plot(steps, [r.get("zero_loss_frac") for r in rows], **kw)
             axes[2].plot(steps, [r.get("rounded_update_frac") for r in rows], **kw)
+            axes[3].plot(steps, [r.get("max_margin") for r in rows], **kw)
     axes[0].set_ylabel("test accuracy")
     axes[1].set_ylabel("share of train samples\nwith loss exactly 0")
     axes[2].set_ylabel("share of param entries\nwhose update rounds away")
     axes[2].set_yscale("symlog", linthresh=1e-5)
     axes[2].set_ylim(bottom=0)
+    axes[3].set_ylabel("largest correct-class\nmargin (train)")
+    for dtype in ("float32", "float64"):
+        m = collapse_margin(dtype)
+        axes[3].axhline(m, color="grey", lw=0.8, ls="--")
+        axes[3].text(0, m, f" {dtype} collapse", va="bottom", fontsize=7, color="grey")
     end = max(study["steps"] or [EARLY])
     for ax in axes:
         ax.set_xlim(0, end * 1.08)
         ax.axvline(EARLY, color="grey", lw=0.6, ls=":")
-    for ax in axes[:3]:
+    for ax in axes[:4]:
         ax.set_xlabel("step")
     axes[0].legend(fontsize=8)
-    ax = axes[3]
+    ax = axes[4]
     for k, (variant, runs) in enumerate(study["runs"].items()):
         for seed, rows in sorted(runs.items()):
             g = stable_generalization(rows)
@@ -286,9 +294,13 @@ def section(results, figdir=None):
         f"**What was run.** The paper's S4 setting (torch backend on the CPU, full batch, AdamW), training "
         f"only (no LMN), evaluated and diagnosed every 100 steps, for up to {steps} steps. Per seed the "
         f"float32 and float64 runs start from the same split and init (the seed's). Finished runs: "
-        + "; ".join(f"{LABELS[v]}: {len(seeds[v])} (seed{'s' if len(seeds[v]) != 1 else ''} "
-                    f"{', '.join(map(str, seeds[v])) or 'none'})" for v in VARIANTS) + ". "
-        f"A run stops early once test accuracy has reached 1 and stayed ≥ {STABLE} for {_fmt(HOLD)} steps.",
+        + "; ".join(f"{LABELS[v]}: " + (f"{len(seeds[v])} (seed{'s' if len(seeds[v]) != 1 else ''} "
+                                         f"{', '.join(map(str, seeds[v]))})" if seeds[v] else "none")
+                    for v in VARIANTS) + ". "
+        f"A run stops early once test accuracy has reached 1 and stayed ≥ {STABLE} for {_fmt(HOLD)} steps. "
+        f"The plan is seeds {SEEDS[0]}–{SEEDS[-1]} × these three precisions, {_fmt(STEPS)} steps "
+        f"(`python -m lmn_edu.reproduce.s4 --run`, resumable); {sum(map(len, seeds.values()))} of "
+        f"{len(SEEDS) * len(VARIANTS)} runs are finished, so every count below is out of the runs that are.",
         "",
     ]
     if study["unfinished"]:
@@ -299,18 +311,19 @@ def section(results, figdir=None):
         f"≥ {STABLE} to the end of the run (at least {_fmt(HOLD)} steps). “Reaches 1” is the project's phase "
         "boundary (first step with test accuracy 1), which a run can reach and lose again.",
         "",
-        "| precision | runs | reaches test acc 1 | generalizes within the run | within 20k | generalization step |",
-        "|---|---|---|---|---|---|",
+        "| precision | runs | reaches test acc 1 | generalizes within the run | within 20k | generalization step | "
+        "first step at test acc 1 |",
+        "|---|---|---|---|---|---|---|",
     ]
     for v in VARIANTS:
         sm = summ[v]
         if not sm:
-            out.append(f"| {LABELS[v]} | 0 | not run | | | |")
+            out.append(f"| {LABELS[v]} | 0 | not run | | | | |")
             continue
         gens = [x["gen"] for x in sm.values()]
         out.append(f"| {LABELS[v]} | {len(sm)} | {sum(x['reach'] is not None for x in sm.values())} | "
                    f"{sum(g is not None for g in gens)} | {sum(g is not None and g <= EARLY for g in gens)} | "
-                   f"{_dist(gens)} |")
+                   f"{_dist(gens)} | {_dist([x['reach'] for x in sm.values()])} |")
     out += ["", "Per seed (generalization step; “–”: not within the run, with the run's last step):", "",
             "| seed | " + " | ".join(LABELS[v] for v in VARIANTS) + " |", "|---" * (len(VARIANTS) + 1) + "|"]
     for seed in sorted(set().union(*map(set, seeds.values()))):
@@ -367,7 +380,9 @@ def section(results, figdir=None):
         figure(study, Path(figdir) / "s4_precision.png")
         out += ["", "![S4 precision study](figures/reproduction/s4_precision.png)", "",
                 "Shown: every finished run of the study, one line per run, coloured by precision; dotted: step "
-                f"{_fmt(EARLY)}. Bottom: each run's generalization step (x: not within the run)."]
+                f"{_fmt(EARLY)}; dashed: the margins at which float32 and float64 collapse (a run measured before the "
+                "margin column existed has no margin line). Bottom: each run's generalization step (x: not within "
+                "the run)."]
     out += ["", "**Does Softmax Collapse explain our S4 result?** " + answer(summ), ""]
     return out
 
@@ -381,8 +396,12 @@ def answer(summ):
     def n_gen(sm, within=None):
         return sum(x["gen"] is not None and (within is None or x["gen"] <= within) for x in sm.values())
 
-    said = [f"Float32 generalized in {n_gen(f32)} of {len(f32)} runs ({n_gen(f32, EARLY)} within 20k), float64 "
-            f"in {n_gen(f64)} of {len(f64)} ({n_gen(f64, EARLY)} within 20k)."]
+    def n_reach(sm):
+        return sum(x["reach"] is not None and x["reach"] <= EARLY for x in sm.values())
+
+    said = [f"Float32 generalized in {n_gen(f32)} of {len(f32)} runs ({n_gen(f32, EARLY)} within 20k; "
+            f"{n_reach(f32)} first reached test accuracy 1 within 20k), float64 in {n_gen(f64)} of {len(f64)} "
+            f"({n_gen(f64, EARLY)} within 20k; {n_reach(f64)} reached 1 within 20k)."]
     collapsed = {s: x for s, x in f32.items() if x["collapse"] is not None}
     if not collapsed:
         said.append("Softmax Collapse did not occur in the float32 runs: at no evaluation (every 100 steps) did "
@@ -438,8 +457,8 @@ def answer(summ):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m lmn_edu.reproduce.s4", description=__doc__.split("\n")[0])
     p.add_argument("--run", action="store_true", help="train the runs that are missing (slow)")
-    p.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
-    p.add_argument("--steps", type=int, default=30_000)
+    p.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    p.add_argument("--steps", type=int, default=STEPS)
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     p.add_argument("--jobs", type=int, default=1, help="runs at once, one process each (one CPU thread each)")
     p.add_argument("--out", default=str(PAPER_RESULTS / OUT))

@@ -49,7 +49,7 @@ def linearity(summ, grid):
           + ", ".join(f"{t}: every {g} steps" for t, g in grid.items())
           + "), the same steps for every seed of a task, so that r does not depend on where LMN happened to be "
           "measured.", "",
-          "| run | points | LMN: r | R² line | R² parabola | curve share | DW | L2: r | R² line | R² parabola | "
+          "| run | grid points measured | LMN: r | R² line | R² parabola | curve share | DW | L2: r | R² line | R² parabola | "
           "curve share | DW | Spearman LMN / L2 | r with log test loss: LMN / L2 |",
           "|---|" + "---|" * 13]
     lins = []
@@ -59,7 +59,7 @@ def linearity(summ, grid):
                 continue
             a, b, la, lb = (sm["lin"][k] for k in ("lmn", "l2", "lmn_log", "l2_log"))
             lins.append((t, s, a, b, la, lb))
-            md.append(f"| {t} seed {s} | {a['n']} | " + " | ".join(
+            md.append(f"| {t} seed {s} | {a['n']} of {sm['lin']['n_grid']} | " + " | ".join(
                 _f(d[k]) if k != "dw" else _f(d[k], 2) for d in (a, b) for k in ("r", "r2_lin", "r2_quad", "curve_share", "dw"))
                 + f" | {_f(a['spearman'])} / {_f(b['spearman'])} | {_f(la['r'])} / {_f(lb['r'])} |")
     if not lins:

@@ -3,7 +3,7 @@ the criteria by which a number counts as agreeing with the paper."""
 import numpy as np
 
 from ..analysis import column, first_step, linearity, on_grid, phase_steps, turning_points, window_arrays
-from .fill import GRID
+from .fill import GRID, grid_steps
 
 # What the paper states or shows (arXiv 2310.05918), as the table quotes it; "read from Fig 2 by
 # eye" marks numbers that we read off a figure, not numbers the paper prints.
@@ -46,7 +46,7 @@ def grid_linearity(rows, task, layer="h1"):
     y, logy = a["test_loss"], np.log(np.maximum(a["test_loss"], 1e-300))
     return {"lmn": linearity(a[f"lmn_{layer}"], y), "l2": linearity(a["l2"], y),
             "lmn_log": linearity(a[f"lmn_{layer}"], logy), "l2_log": linearity(a["l2"], logy),
-            "grid": GRID[task], "steps": [r["step"] for r in grid]}
+            "grid": GRID[task], "steps": [r["step"] for r in grid], "n_grid": len(grid_steps(rows, GRID[task]))}
 
 
 def summarize(rows, task, layer="h1"):
