@@ -447,6 +447,10 @@ def answer(summ):
                         "So removing Softmax Collapse does not remove the float32 failures: it does not explain them.")
     else:
         said.append("The remedy was not run to the end on any seed: its effect is not tested.")
+    paired = len(set(f32) & set(f64))
+    if paired < len(SEEDS):
+        said.append(f"All of this rests on {paired} paired seed(s) of the {len(SEEDS)} planned: it describes these "
+                    "runs and does not settle the distribution over seeds.")
     rounded = _mx(list(f32.values()), "rounded_update_frac")
     if rounded:
         said.append(f"Float32 also rounds away some AdamW updates (at most a share of {rounded:.2g} of the "
