@@ -31,6 +31,11 @@ def _is_bool(value):
     return isinstance(value, (bool, np.bool_))
 
 
+def _not_a_number(value):
+    """Bools, and NumPy's datetime64/timedelta64 (which NumPy registers as integers), are not numbers here."""
+    return isinstance(value, (bool, np.bool_, np.datetime64, np.timedelta64))
+
+
 def check_choice(name, value, allowed):
     """Return ``value`` if it is one of ``allowed``, else raise LMNInputError naming both."""
     if not (isinstance(value, Hashable) and not _is_bool(value) and value in allowed):
@@ -46,7 +51,7 @@ def check_int(name, value, minimum, maximum=None):
     """
     integral = isinstance(value, numbers.Integral) or (
         isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer())
-    if _is_bool(value) or not integral:
+    if _not_a_number(value) or not integral:
         raise LMNInputError(f"{name}={show(value)} must be an integer")
     value = int(value)
     if value < minimum or (maximum is not None and value > maximum):
@@ -67,7 +72,7 @@ def check_real(name, value, *, gt=None, ge=None, lt=None, le=None):
     limits = dict(gt=gt, ge=ge, lt=lt, le=le)
     allowed = " and ".join(f"{op} {limits[key]}" for key, op in _BOUNDS if limits[key] is not None)
     wanted = f"a finite real number {allowed}".rstrip()
-    if _is_bool(value) or not isinstance(value, numbers.Real):
+    if _not_a_number(value) or not isinstance(value, numbers.Real):
         raise LMNInputError(f"{name}={show(value)} must be {wanted}")
     value = float(value)
     if not (math.isfinite(value)

@@ -64,6 +64,7 @@ def connectivity_matrix(f, X, n_lambda=21):
         raise LMNInputError(f"f must be a function of a batch (M, d_in) -> (M, d_out), got {show(f)}")
     X = _check_points(X)
     lam = lambdas(n_lambda)
+    n_lambda = len(lam)                                      # an int, also when given as 21.0
     n, d_in = X.shape
     L = np.eye(n)
     for i, j in pair_chunks(n, n_lambda * d_in):

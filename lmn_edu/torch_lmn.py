@@ -62,6 +62,7 @@ def connectivity(tail, V, n_lambda=21, max_floats=None):
     device; only the (pairs,) vector of L_ij crosses to the host, once.
     """
     lam = lambdas(n_lambda)
+    n_lambda = len(lam)                                      # an int, also when given as 21.0
     n, d = V.shape
     with torch.no_grad():
         y_end = tail(V)                                      # (N, d_out): λ = 0 and λ = 1, once per point

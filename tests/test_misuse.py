@@ -96,7 +96,9 @@ bad_callables = st.sampled_from(BAD_CALLABLES)
 junk = st.one_of(
     st.none(), st.booleans(), st.text(max_size=3), st.binary(max_size=2),
     st.integers(-3, 4), st.floats(-4, 4), st.sampled_from([np.nan, np.inf, -np.inf, 0.5, -0.0]),
-    st.complex_numbers(max_magnitude=2), st.sampled_from([np.bool_(True), np.float32(0.5), np.int64(-1), np.nan]),
+    st.complex_numbers(max_magnitude=2), st.sampled_from([np.bool_(True), np.float32(0.5), np.int64(-1), np.nan,
+                                                      np.timedelta64("NaT"), np.timedelta64(3, "D"),
+                                                      np.datetime64("2020-01-01")]),
     st.lists(st.integers(-2, 2), max_size=3), st.lists(st.lists(st.floats(-2, 2), max_size=3), max_size=3),
     st.dictionaries(st.text(max_size=2), st.integers(), max_size=2), st.just(object()),
     hnp.arrays(hnp.scalar_dtypes(), small_shapes),
@@ -284,3 +286,19 @@ def test_nan_weights_for_lmn_are_not_finite_errors():
     # the training loop reads NotFiniteError from LMN as divergence of the network it trains
     with pytest.raises(lmn_edu.errors.NotFiniteError, match=r"params\['W2'\]"):
         lmn_edu.layers_lmn(NAN_W2, INPUTS)
+
+
+@pytest.mark.parametrize("n_lambda", [5.0, np.float64(5), np.int32(5)])
+def test_integer_valued_n_lambda_works_everywhere(n_lambda):
+    # found by the junk property: 3.0 passed the check but reached reshape as a float
+    assert lmn_edu.lmn_of(np.tanh, X, n_lambda) == lmn_edu.lmn_of(np.tanh, X, 5)
+    assert lmn_edu.layer_lmn(PARAMS, INPUTS, n_lambda=n_lambda) == lmn_edu.layer_lmn(PARAMS, INPUTS, n_lambda=5)
+
+
+@pytest.mark.parametrize("value", [np.timedelta64("NaT"), np.timedelta64(1, "D"), np.datetime64("2020-01-01")])
+def test_datetimes_are_not_numbers(value):
+    # NumPy registers timedelta64 as an integer type; float() of NaT raised a TypeError
+    with pytest.raises(lmn_edu.LMNInputError, match="betas"):
+        lmn_edu.AdamW(betas=np.array([value, value]))
+    with pytest.raises(lmn_edu.LMNInputError, match="n_lambda"):
+        lmn_edu.lambdas(value)
