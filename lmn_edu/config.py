@@ -1,23 +1,14 @@
 """The configuration of one training run, as a typed dataclass with validation."""
-import math
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .backends import BACKENDS, DEVICES, DTYPES, LOSS_DTYPES
 from .datasets import TASKS
-from .errors import LMNInputError, check_choice, check_int
+from .errors import LMNInputError, check_choice, check_int, check_real
 from .mlp import OUTPUTS
 from .mlp_lmn import LMN_LAYERS
 
 POINTS = ("train", "test", "all")
-
-
-def _check_number(name, value, minimum, strict):
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < minimum or (strict and value == minimum):
-        bound = ">" if strict else ">="
-        raise LMNInputError(f"{name}={value!r} must be a finite number {bound} {minimum}")
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -65,8 +56,10 @@ class RunConfig:
             check_choice("lmn_layers", layer, LMN_LAYERS)
         if self.backend == "numpy" and self.device == "cuda":
             raise LMNInputError("device='cuda' needs backend='torch'; the numpy backend runs on the CPU")
-        if not (isinstance(self.train_frac, (int, float)) and 0.0 < self.train_frac < 1.0):
-            raise LMNInputError(f"train_frac={self.train_frac!r} must be strictly between 0 and 1")
+        try:
+            train_frac = check_real("train_frac", self.train_frac, gt=0.0, lt=1.0)
+        except LMNInputError:
+            raise LMNInputError(f"train_frac={self.train_frac!r} must be a number strictly between 0 and 1") from None
         if not isinstance(self.name, str) or "/" in self.name or "\\" in self.name or self.name in (".", ".."):
             raise LMNInputError(f"name={self.name!r} must be a folder name (no path separators)")
         if not isinstance(self.precision_diagnostics, bool):
@@ -84,8 +77,9 @@ class RunConfig:
             self,
             steps=steps,
             seed=check_int("seed", self.seed, 0),
-            lr=_check_number("lr", self.lr, 0, strict=True),
-            weight_decay=_check_number("weight_decay", self.weight_decay, 0, strict=False),
+            train_frac=train_frac,
+            lr=check_real("lr", self.lr, gt=0.0),
+            weight_decay=check_real("weight_decay", self.weight_decay, ge=0.0),
             eval_every=check_int("eval_every", self.eval_every, 1),
             lmn_every=check_int("lmn_every", self.lmn_every, 1),
             lmn_log=check_int("lmn_log", self.lmn_log, 0),
