@@ -10,4 +10,3 @@
 ``python -m lmn_edu.reproduce --from results/paper`` rebuilds the report from the committed run
 folders with NumPy and matplotlib only (no torch, no training).
 """
-from ..analysis import turning_points  # noqa: F401,E402  (lesson 11 imports it from here; analysis.py is its home)

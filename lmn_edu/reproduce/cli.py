@@ -85,10 +85,10 @@ def _run(args):
         from .protocol import run_protocol
         run_protocol(configs, layers, progress=tqdm, log=log)
     if args.fill:
-        from .fill import measure
+        from .fill import measure, snapshot_path
         from ..history import load_run
-        for c, wanted in zip(configs, layers):
-            steps = [r["step"] for r in load_run(c.run_dir)[1]]
+        for c, wanted in zip(configs, layers):          # every step the run kept params of
+            steps = [r["step"] for r in load_run(c.run_dir)[1] if snapshot_path(c.run_dir, r["step"]).exists()]
             measure(c.run_dir, steps, wanted, budget_s=args.fill_budget, log=log)
     if args.fill_grid:
         from .fill import fill_grid

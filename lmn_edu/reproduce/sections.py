@@ -158,7 +158,8 @@ def readings(rd):
           "measured here only.", "",
           "| reading | " + " | ".join(f"step {s}" for s in steps) + " |", "|---|" + "---|" * len(steps)]
     for n in names:
-        md.append(f"| {n} | " + " | ".join(" / ".join(_f(val.get((n, sd, st)), 1) for sd in seeds) for st in steps) + " |")
+        cell = n.replace("|", "\\|")                      # |μ| inside a table cell
+        md.append(f"| {cell} | " + " | ".join(" / ".join(_f(val.get((n, sd, st)), 1) for sd in seeds) for st in steps) + " |")
     md += ["", "Distance to the paper's addition values read from its Fig 2 (mean |log(ours / paper)| over the "
            f"early peak, the largest value at steps ≤ 1000 here, against {PAPER_PEAK}, and the value at 15k "
            f"against {PAPER_15K}), per seed:", ""]
