@@ -41,7 +41,7 @@ course.header(
     "Lesson 07: training and grokking",
     "no training: we read the committed full-size run (results/paper/add-s0: 20 000 steps, LMN of "
     "emb, h1, h2 on the 768 training pairs, float64); full mode trains the same setting here",
-    "the paper's run: 20 000 full-batch AdamW steps, LMN of emb, h1, h2 every 500 steps on the 768 "
+    "the paper's run: 20 000 full-batch AdamW steps, LMN of emb, h1, h2 at 20 log-spaced steps up to 500, then every 500, on the 768 "
     "training pairs; about 10 minutes of CPU time, 25 on a busy 2-core machine (lessons 08 and 09 then reuse it)")
 if course.quick():
     saved, rows = course.paper_run("add", seed=0)
