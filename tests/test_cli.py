@@ -18,6 +18,17 @@ def cli(*args, env_extra=None, tmp_path=None, **kw):
                           env=env, cwd=tmp_path or ROOT, timeout=600, **kw)
 
 
+def default_sigint():
+    # A shell without job control starts background jobs with SIGINT ignored, and children
+    # inherit that: the runs these tests interrupt must get Ctrl-C's default handler back.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def started(args, tmp_path, env):
+    return subprocess.Popen(args, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=default_sigint)
+
+
 def assert_one_line_error(result, *words):
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
@@ -102,16 +113,18 @@ def test_divergence_exit_1_and_history_kept(tmp_path):
 
 def test_ctrl_c_keeps_what_was_measured(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-    proc = subprocess.Popen([sys.executable, "-m", "lmn_edu.run", "--task", "s4", "--steps", "100000",
-                             "--eval-every", "5", "--lmn-every", "100000", "--out", str(tmp_path),
-                             "--no-progress"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    history = tmp_path / "s4-numpy-s0" / "history.jsonl"
-    deadline = time.time() + 300
-    while time.time() < deadline and not (history.exists() and len(history.read_text().splitlines()) >= 3):
-        time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    proc = started([sys.executable, "-m", "lmn_edu.run", "--task", "s4", "--steps", "100000",
+                    "--eval-every", "5", "--lmn-every", "100000", "--out", str(tmp_path), "--no-progress"],
+                   tmp_path, env)
+    try:
+        history = tmp_path / "s4-numpy-s0" / "history.jsonl"
+        deadline = time.time() + 300
+        while time.time() < deadline and not (history.exists() and len(history.read_text().splitlines()) >= 3):
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
     assert proc.returncode == 130, err
     assert "interrupted" in err and str(tmp_path / "s4-numpy-s0") in err and "Traceback" not in err
     rows = json.loads(history.with_suffix(".json").read_text())         # written when the run stops
@@ -164,14 +177,16 @@ def test_two_runs_at_once_into_one_folder(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     args = [sys.executable, "-m", "lmn_edu.run", "--task", "s4", "--steps", "100000", "--lmn-layers",
             "--no-progress", "--out", str(tmp_path)]
-    first = subprocess.Popen(args, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    history = tmp_path / "s4-numpy-s0" / "history.jsonl"
-    deadline = time.time() + 300
-    while time.time() < deadline and not (history.exists() and history.read_text()):
-        time.sleep(0.2)
-    second = cli("--task", "s4", "--steps", "3", "--overwrite", "--out", str(tmp_path), tmp_path=tmp_path)
-    first.send_signal(signal.SIGINT)
-    first.communicate(timeout=120)
+    first = started(args, tmp_path, env)
+    try:
+        history = tmp_path / "s4-numpy-s0" / "history.jsonl"
+        deadline = time.time() + 300
+        while time.time() < deadline and not (history.exists() and history.read_text()):
+            time.sleep(0.2)
+        second = cli("--task", "s4", "--steps", "3", "--overwrite", "--out", str(tmp_path), tmp_path=tmp_path)
+    finally:
+        first.kill()
+        first.communicate(timeout=120)
     assert_one_line_error(second, "another run is writing")
     assert json.loads((tmp_path / "s4-numpy-s0" / "config.json").read_text())["steps"] == 100000
 
