@@ -462,7 +462,8 @@ def answer(summ, runs=None):
         if pairs:
             said.append(f"In {len(after)} of {len(pairs)} paired seeds with collapse, the float32 run's test accuracy "
                         f"stays within {ACC_TOL} of the float64 run's until float32's samples begin to collapse "
-                        "(they part only after, if at all): precision made no visible difference before collapse.")
+                        "(they part only after, if at all): in those seeds precision made no visible difference before "
+                        "collapse.")
         behind = [s for s in pairs if f32[s]["gen"] is None and f64[s]["gen"] is None]
         if behind:
             said.append("Where neither run generalized, the final test accuracy was "
@@ -475,12 +476,18 @@ def answer(summ, runs=None):
         said.append("By the counts, float32 did not generalize less often than float64 here; the differences "
                     "between the precisions are the ones described above.")
     if rem:
-        common = sorted(set(rem) & set(f32))
-        failed = [s for s in common if f32[s]["gen"] is None]
+        common = sorted(set(rem) & set(f32) & set(f64))
+        failed = [s for s in common if f32[s]["gen"] is None and f64[s]["gen"] is not None]
         fixed = [s for s in failed if rem[s]["gen"] is not None]
         said.append(f"The remedy (loss in float64) generalized in {n_gen(rem)} of {len(rem)} runs "
-                    f"({n_gen(rem, EARLY)} within 20k); on the {len(failed)} seed(s) where float32 did not generalize "
-                    f"it generalized in {len(fixed)}.")
+                    f"({n_gen(rem, EARLY)} within 20k). On the {len(failed)} seed(s) where float32 failed and float64 "
+                    f"generalized{' (' + ', '.join(map(str, failed)) + ')' if failed else ''}, it generalized in "
+                    f"{len(fixed)}.")
+        if failed:
+            said.append("That is consistent with Softmax Collapse explaining the float32 failures there." if
+                        len(fixed) == len(failed) else
+                        "So Softmax Collapse explains at most part of the float32 failures." if fixed else
+                        "So removing Softmax Collapse does not remove the float32 failures: it does not explain them.")
         rc = sum(x["collapse"] is not None for x in rem.values())
         said.append(f"Remedy runs with collapse (in float64): {rc} of {len(rem)}.")
         same = [s for s in sorted(set(rem) & set(f64)) if s in runs["float32-loss64"] and s in runs["float64"]
@@ -489,11 +496,6 @@ def answer(summ, runs=None):
             said.append(f"The remedy run's test accuracy stays within {ACC_TOL} of the float64 run's throughout in "
                         f"{len(same)} of {len(set(rem) & set(f64))} seeds: with the loss in float64, float32 params "
                         "behave like float64 here.")
-        if deficit and failed:
-            said.append("That is consistent with Softmax Collapse explaining the float32 failures." if fixed and
-                        len(fixed) == len(failed) else
-                        "So Softmax Collapse explains at most part of the float32 failures." if fixed else
-                        "So removing Softmax Collapse does not remove the float32 failures: it does not explain them.")
     else:
         said.append("The remedy was not run to the end on any seed: its effect is not tested.")
     paired = len(set(f32) & set(f64))
