@@ -231,3 +231,13 @@ def test_section_counts_from_the_run_folders(tmp_path):
     assert "Softmax Collapse does occur in float32: 1 of 2 runs" in text
     assert "| 1 | 25\u202f000 | 0 | 0.1 (0) | – | 25\u202f000 |" in text     # collapse from step 0 on
     assert "its effect is not tested" in text
+
+
+def test_parting_step():
+    s4 = _s4()
+    a = _rows([0, 0.5, 0.9, 1.0])
+    b = _rows([0, 0.51, 0.8, 1.0])
+    assert s4.parting_step(a, b, "test_acc") == 2000           # 0.01 apart is the same; 0.1 is not
+    assert s4.parting_step(a, a, "test_acc") is None
+    b[3]["train_loss"] = 2e-3                                    # twice a's 1e-3
+    assert s4.parting_step(a, b, "train_loss") == 3000

@@ -190,6 +190,7 @@ def summarize(rows):
         None)
     before_lost = [x for st, x in zero if lost is not None and st < lost]
     return {"mem": mem, "reach": reach, "gen": gen, "last": rows[-1]["step"], "lost": lost,
+            "final_acc": rows[-1]["test_acc"],
             "zero_before_lost": before_lost[-1] if before_lost else None,
             "max": {c: max(x for _, x in v) if v else None for c, v in diag.items()},
             "rows_nonzero": {c: sum(x > 0 for _, x in v) for c, v in diag.items()},
@@ -198,6 +199,26 @@ def summarize(rows):
             "phase_mean": {c: (float(np.mean([r[c] for r in window if r.get(c) is not None]))
                                if any(r.get(c) is not None for r in window) else None) for c in cols},
             "min_train_loss": min(r["train_loss"] for r in rows)}
+
+
+ACC_TOL = 0.02                           # test accuracies "differ": by 3 of S4's 116 test pairs
+LOSS_RATIO = 1.25                        # train losses "differ": by more than this factor
+
+
+def parting_step(rows_a, rows_b, column):
+    """The first step both runs evaluated where ``column`` differs: test accuracy by more than
+    ACC_TOL, a loss by more than a factor LOSS_RATIO. None if they never part (as far as both ran)."""
+    b = {r["step"]: r.get(column) for r in rows_b}
+    for r in rows_a:
+        x, y = r.get(column), b.get(r["step"])
+        if x is None or y is None:
+            continue
+        if column == "test_acc":
+            if abs(x - y) > ACC_TOL:
+                return r["step"]
+        elif max(x, y) > LOSS_RATIO * min(x, y):
+            return r["step"]
+    return None
 
 
 def _fmt(x):
@@ -331,7 +352,7 @@ def section(results, figdir=None):
         for v in VARIANTS:
             x = summ[v].get(seed)
             cells.append("not run" if x is None else _fmt(x["gen"]) if x["gen"] is not None
-                         else f"– (ran to {_fmt(x['last'])})")
+                         else f"– (ran to {_fmt(x['last'])}; test acc {x['final_acc']:.2f})")
         out.append(f"| {seed} | " + " | ".join(cells) + " |")
     if paired:
         d = [(summ["float32"][s]["gen"], summ["float64"][s]["gen"]) for s in paired]
@@ -340,7 +361,15 @@ def section(results, figdir=None):
         out += ["", f"Paired seeds: {len(paired)}; both generalized in {len(both)}; float32 earlier in "
                     f"{earlier}, float64 earlier in {sum(b < a for a, b in both)}; only float32 in "
                     f"{sum(a is not None and b is None for a, b in d)}, only float64 in "
-                    f"{sum(a is None and b is not None for a, b in d)}."]
+                    f"{sum(a is None and b is not None for a, b in d)}.",
+                "", f"Where the paired runs part: the first evaluation where their test accuracies differ by more "
+                    f"than {ACC_TOL} (3 of S4's 116 test pairs) and where their train losses differ by more than a "
+                    f"factor {LOSS_RATIO}, beside float32's first collapse:", "",
+                "| seed | float32's first collapse | test accuracy parts | train loss parts |", "|---|---|---|---|"]
+        for seed in paired:
+            r32, r64 = runs["float32"][seed], runs["float64"][seed]
+            out.append(f"| {seed} | {_fmt(summ['float32'][seed]['collapse'])} | "
+                       f"{_fmt(parting_step(r32, r64, 'test_acc'))} | {_fmt(parting_step(r32, r64, 'train_loss'))} |")
     out += ["", "**Diagnostics over training** (every evaluation of every finished run; the loss shares in "
                 "the dtype the loss is computed in, the rounding in the params' dtype; “collapse”: a training "
                 "sample with loss exactly 0):", "",
@@ -383,13 +412,15 @@ def section(results, figdir=None):
                 f"{_fmt(EARLY)}; dashed: the margins at which float32 and float64 collapse (a run measured before the "
                 "margin column existed has no margin line). Bottom: each run's generalization step (x: not within "
                 "the run)."]
-    out += ["", "**Does Softmax Collapse explain our S4 result?** " + answer(summ), ""]
+    out += ["", "**Does Softmax Collapse explain our S4 result?** " + answer(summ, runs), ""]
     return out
 
 
-def answer(summ):
-    """The plain-words verdict, built from the numbers (see section)."""
+def answer(summ, runs=None):
+    """The plain-words verdict, built from the numbers (see section); ``runs``: the rows, for
+    where paired runs part."""
     f32, f64, rem = summ["float32"], summ["float64"], summ["float32-loss64"]
+    runs = runs or {v: {} for v in VARIANTS}
     if not f32:
         return "Not tested: no finished float32 run."
 
@@ -425,26 +456,46 @@ def answer(summ):
         if f64:
             f64c = sum(x["collapse"] is not None for x in f64.values())
             said.append(f"Float64 runs with collapse: {f64c} of {len(f64)}.")
+        pairs = [s for s in sorted(set(collapsed) & set(f64)) if s in runs["float32"] and s in runs["float64"]]
+        parts = {s: parting_step(runs["float32"][s], runs["float64"][s], "test_acc") for s in pairs}
+        after = [s for s in pairs if parts[s] is None or parts[s] >= collapsed[s]["collapse"]]
+        if pairs:
+            said.append(f"In {len(after)} of {len(pairs)} paired seeds with collapse, the float32 run's test accuracy "
+                        f"stays within {ACC_TOL} of the float64 run's until float32's samples begin to collapse "
+                        "(they part only after, if at all): in those seeds precision made no visible difference before "
+                        "collapse.")
+        behind = [s for s in pairs if f32[s]["gen"] is None and f64[s]["gen"] is None]
+        if behind:
+            said.append("Where neither run generalized, the final test accuracy was "
+                        + "; ".join(f"seed {s}: float32 {f32[s]['final_acc']:.2f}, float64 {f64[s]['final_acc']:.2f}"
+                                    for s in behind) + ".")
     deficit = n_gen(f32) < n_gen(f64)
     if not f64:
         said.append("No float64 run finished: whether float32 generalizes less often is not tested.")
     elif not deficit:
-        said.append("Float32 did not generalize less often than float64 here, so there is no float32 failure "
-                    "for Softmax Collapse to explain.")
+        said.append("By the counts, float32 did not generalize less often than float64 here; the differences "
+                    "between the precisions are the ones described above.")
     if rem:
-        common = sorted(set(rem) & set(f32))
-        failed = [s for s in common if f32[s]["gen"] is None]
+        common = sorted(set(rem) & set(f32) & set(f64))
+        failed = [s for s in common if f32[s]["gen"] is None and f64[s]["gen"] is not None]
         fixed = [s for s in failed if rem[s]["gen"] is not None]
         said.append(f"The remedy (loss in float64) generalized in {n_gen(rem)} of {len(rem)} runs "
-                    f"({n_gen(rem, EARLY)} within 20k); on the {len(failed)} seed(s) where float32 did not generalize "
-                    f"it generalized in {len(fixed)}.")
-        rc = sum(x["collapse"] is not None for x in rem.values())
-        said.append(f"Remedy runs with collapse (in float64): {rc} of {len(rem)}.")
-        if deficit and failed:
-            said.append("That is consistent with Softmax Collapse explaining the float32 failures." if fixed and
+                    f"({n_gen(rem, EARLY)} within 20k). On the {len(failed)} seed(s) where float32 failed and float64 "
+                    f"generalized{' (' + ', '.join(map(str, failed)) + ')' if failed else ''}, it generalized in "
+                    f"{len(fixed)}.")
+        if failed:
+            said.append("That is consistent with Softmax Collapse explaining the float32 failures there." if
                         len(fixed) == len(failed) else
                         "So Softmax Collapse explains at most part of the float32 failures." if fixed else
                         "So removing Softmax Collapse does not remove the float32 failures: it does not explain them.")
+        rc = sum(x["collapse"] is not None for x in rem.values())
+        said.append(f"Remedy runs with collapse (in float64): {rc} of {len(rem)}.")
+        same = [s for s in sorted(set(rem) & set(f64)) if s in runs["float32-loss64"] and s in runs["float64"]
+                and parting_step(runs["float32-loss64"][s], runs["float64"][s], "test_acc") is None]
+        if set(rem) & set(f64):
+            said.append(f"The remedy run's test accuracy stays within {ACC_TOL} of the float64 run's throughout in "
+                        f"{len(same)} of {len(set(rem) & set(f64))} seeds: with the loss in float64, float32 params "
+                        "behave like float64 here.")
     else:
         said.append("The remedy was not run to the end on any seed: its effect is not tested.")
     paired = len(set(f32) & set(f64))
