@@ -79,8 +79,9 @@ def build_parser():
                    help=f"precision of the loss: {', '.join(LOSS_DTYPES)} (float64: the loss and its gradient "
                         "in float64 while the params keep --dtype)")
     p.add_argument("--precision-diagnostics", action="store_true",
-                   help="record, per evaluation, the share of training samples whose loss or gradient is "
-                        "exactly 0 in the training precision and the share of updates that round away")
+                   help="record, per evaluation, the share of training samples whose loss or correct-class "
+                        "gradient is exactly 0 in the precision the loss is computed in, the share of parameter "
+                        "updates that round away, and the largest margin (see lmn_edu/precision.py)")
     p.add_argument("--threads", type=int, default=1,
                    help="CPU threads for BLAS/OpenMP (and torch), at most the CPUs here; 0: the libraries' "
                         "own choice. The arrays are small: one thread measured as fast alone and far faster "
