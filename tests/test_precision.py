@@ -184,11 +184,16 @@ def test_cli_writes_the_diagnostics(tmp_path):
     assert config["loss_dtype"] == "float64" and config["precision_diagnostics"] is True
 
 
-# --- the S4 study's reading (reproduce/s4.py) on made-up run folders ------------------------
+# --- the S4 study's reading (reproduce/s4.py, s4_report.py) on made-up run folders ------------------------
 
 def _s4():
     from lmn_edu.reproduce import s4
     return s4
+
+
+def _s4_report():
+    from lmn_edu.reproduce import s4_report
+    return s4_report
 
 
 def _rows(accs, every=1000, zero=0.0):
@@ -215,14 +220,14 @@ def _write_run(folder, name, rows, steps=30000, finished=True):
 
 
 def test_section_counts_from_the_run_folders(tmp_path):
-    s4 = _s4()
+    s4_report = _s4_report()
     study = tmp_path / "s4_precision"
     _write_run(study, "s0-float32", _rows([0] * 31))                        # never
     _write_run(study, "s0-float64", _rows([0] * 15 + [1] * 4))              # 15 000, held to 18 000
     _write_run(study, "s1-float32", _rows([0] * 25 + [1] * 3, zero=0.1))    # 25 000, collapse seen
     _write_run(study, "s1-float64", _rows([0] * 10 + [1] * 3))              # 10 000
     _write_run(study, "s2-float32", _rows([0] * 5), finished=False)          # still running: not counted
-    text = "\n".join(s4.section(tmp_path, figdir=tmp_path / "fig"))
+    text = "\n".join(s4_report.section(tmp_path, figdir=tmp_path / "fig"))
     assert (tmp_path / "fig" / "s4_precision.png").exists()
     assert "| float32 | 2 | 1 | 1 | 0 | median 25\u202f000 (25\u202f000–25\u202f000) | median 25" in text
     assert "| float64 | 2 | 2 | 2 | 2 | median 12" in text
@@ -234,10 +239,10 @@ def test_section_counts_from_the_run_folders(tmp_path):
 
 
 def test_parting_step():
-    s4 = _s4()
+    s4_report = _s4_report()
     a = _rows([0, 0.5, 0.9, 1.0])
     b = _rows([0, 0.51, 0.8, 1.0])
-    assert s4.parting_step(a, b, "test_acc") == 2000           # 0.01 apart is the same; 0.1 is not
-    assert s4.parting_step(a, a, "test_acc") is None
+    assert s4_report.parting_step(a, b, "test_acc") == 2000           # 0.01 apart is the same; 0.1 is not
+    assert s4_report.parting_step(a, a, "test_acc") is None
     b[3]["train_loss"] = 2e-3                                    # twice a's 1e-3
-    assert s4.parting_step(a, b, "train_loss") == 3000
+    assert s4_report.parting_step(a, b, "train_loss") == 3000

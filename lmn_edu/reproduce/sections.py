@@ -195,7 +195,7 @@ def _study_cell(d):
 def _precision_section(results, figdir):
     """The S4 precision study's own section, when its module and its results are there."""
     try:
-        from . import s4 as study
+        from . import s4_report as study
     except ImportError:
         return []
     if not (Path(results) / "s4_precision").exists():

@@ -1,0 +1,377 @@
+"""The S4 precision study, read back: the report's section, its figure and the verdict on
+Softmax Collapse (the runs themselves: s4.py). Every number is computed from the run folders."""
+from pathlib import Path
+
+import numpy as np
+
+from lmn_edu.precision import collapse_margin
+
+from .s4 import EARLY, HOLD, LABELS, OUT, SEEDS, STABLE, STEPS, VARIANTS, stable_generalization
+
+
+# --- reading the study --------------------------------------------------------------------
+
+def study_folder(results):
+    """The study's folder from ``results``: results/paper (holding s4_precision/) or the folder itself."""
+    results = Path(results)
+    return results / OUT if (results / OUT).is_dir() else results
+
+
+def load_study(results):
+    """{variant: {seed: rows}} of the finished runs, and [(name, last step)] of unfinished ones.
+
+    A run is finished when its history.json exists (written when it ends, early stop included).
+    """
+    from lmn_edu.history import load_run
+    folder = study_folder(results)
+    runs, unfinished, steps = {v: {} for v in VARIANTS}, [], set()
+    for run in sorted(folder.glob("s*-*")) if folder.is_dir() else []:
+        seed, _, variant = run.name[1:].partition("-")
+        if variant not in VARIANTS or not seed.isdigit() or not (run / "config.json").exists():
+            continue
+        config, rows = load_run(run)
+        if not (run / "history.json").exists():
+            unfinished.append((run.name, rows[-1]["step"] if rows else 0))
+            continue
+        runs[variant][int(seed)] = rows
+        steps.add(config["steps"])
+    return {"runs": runs, "unfinished": unfinished, "steps": sorted(steps)}
+
+
+def summarize(rows):
+    """One run in numbers: its generalization steps, how it ended, its diagnostics.
+
+    ``collapse``: the first step with a training sample at exactly zero loss, and the largest
+    share of such samples (with its step). ``lost``: the first step after test accuracy first
+    reached 1 where it fell below STABLE again, and ``zero_before_lost`` the share of samples at
+    zero loss at the evaluation before it.
+    """
+    from lmn_edu.analysis import phase_steps
+    mem, reach = phase_steps(rows)
+    gen = stable_generalization(rows)
+    cols = ("zero_loss_frac", "zero_grad_frac", "rounded_update_frac", "max_margin")
+    diag = {c: [(r["step"], r[c]) for r in rows if r.get(c) is not None] for c in cols}
+    window = [r for r in rows if mem is not None and r["step"] >= mem and (gen is None or r["step"] <= gen)]
+    zero = diag["zero_loss_frac"]
+    peak = max(zero, key=lambda p: p[1]) if zero else (None, None)
+    lost = None if reach is None else next(
+        (r["step"] for r in rows if r["step"] > reach and r.get("test_acc") is not None and r["test_acc"] < STABLE),
+        None)
+    before_lost = [x for st, x in zero if lost is not None and st < lost]
+    return {"mem": mem, "reach": reach, "gen": gen, "last": rows[-1]["step"], "lost": lost,
+            "final_acc": rows[-1]["test_acc"],
+            "zero_before_lost": before_lost[-1] if before_lost else None,
+            "max": {c: max(x for _, x in v) if v else None for c, v in diag.items()},
+            "rows_nonzero": {c: sum(x > 0 for _, x in v) for c, v in diag.items()},
+            "rows": {c: len(v) for c, v in diag.items()},
+            "collapse": next((st for st, x in zero if x > 0), None), "peak": peak,
+            "phase_mean": {c: (float(np.mean([r[c] for r in window if r.get(c) is not None]))
+                               if any(r.get(c) is not None for r in window) else None) for c in cols},
+            "min_train_loss": min(r["train_loss"] for r in rows)}
+
+
+ACC_TOL = 0.02                           # test accuracies "differ": by 3 of S4's 116 test pairs
+LOSS_RATIO = 1.25                        # train losses "differ": by more than this factor
+
+
+def parting_step(rows_a, rows_b, column):
+    """The first step both runs evaluated where ``column`` differs: test accuracy by more than
+    ACC_TOL, a loss by more than a factor LOSS_RATIO. None if they never part (as far as both ran)."""
+    b = {r["step"]: r.get(column) for r in rows_b}
+    for r in rows_a:
+        x, y = r.get(column), b.get(r["step"])
+        if x is None or y is None:
+            continue
+        if column == "test_acc":
+            if abs(x - y) > ACC_TOL:
+                return r["step"]
+        elif max(x, y) > LOSS_RATIO * min(x, y):
+            return r["step"]
+    return None
+
+
+def _fmt(x):
+    return "–" if x is None else f"{x:,}".replace(",", "\u202f")
+
+
+def _frac(x):
+    if x is None:
+        return "–"
+    return "0" if x == 0 else f"{x:.2g}"
+
+
+def _dist(steps):
+    """'median m (min–max)' of the steps that exist."""
+    got = sorted(s for s in steps if s is not None)
+    if not got:
+        return "none"
+    return f"median {_fmt(int(np.median(got)))} ({_fmt(got[0])}–{_fmt(got[-1])})"
+
+
+def _mx(sm, column):
+    vals = [x["max"][column] for x in sm if x["max"][column] is not None]
+    return max(vals) if vals else None
+
+
+def figure(study, path):
+    """Test accuracy, zero-loss share and rounded-update share against step, every run, one colour
+    per precision; and each run's generalization step per precision."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    colours = {"float32": "tab:blue", "float64": "tab:orange", "float32-loss64": "tab:green"}
+    fig, axes = plt.subplots(5, 1, figsize=(8, 13.5), sharex=False)
+    for variant, runs in study["runs"].items():
+        for i, (seed, rows) in enumerate(sorted(runs.items())):
+            steps = [r["step"] for r in rows]
+            label = LABELS[variant] if i == 0 else None
+            kw = dict(color=colours[variant], lw=0.8, alpha=0.7, label=label)
+            axes[0].plot(steps, [r["test_acc"] for r in rows], **kw)
+            axes[1].plot(steps, [r.get("zero_loss_frac") for r in rows], **kw)
+            axes[2].plot(steps, [r.get("rounded_update_frac") for r in rows], **kw)
+            axes[3].plot(steps, [r.get("max_margin") for r in rows], **kw)
+    axes[0].set_ylabel("test accuracy")
+    axes[1].set_ylabel("share of train samples\nwith loss exactly 0")
+    axes[2].set_ylabel("share of param entries\nwhose update rounds away")
+    axes[2].set_yscale("symlog", linthresh=1e-5)
+    axes[2].set_ylim(bottom=0)
+    axes[3].set_ylabel("largest correct-class\nmargin (train)")
+    for dtype in ("float32", "float64"):
+        m = collapse_margin(dtype)
+        axes[3].axhline(m, color="grey", lw=0.8, ls="--")
+        axes[3].text(0, m, f" {dtype} collapse", va="bottom", fontsize=7, color="grey")
+    end = max(study["steps"] or [EARLY])
+    for ax in axes:
+        ax.set_xlim(0, end * 1.08)
+        ax.axvline(EARLY, color="grey", lw=0.6, ls=":")
+    for ax in axes[:4]:
+        ax.set_xlabel("step")
+    axes[0].legend(fontsize=8)
+    ax = axes[4]
+    for k, (variant, runs) in enumerate(study["runs"].items()):
+        for seed, rows in sorted(runs.items()):
+            g = stable_generalization(rows)
+            ax.plot(g if g is not None else end * 1.04, k + 0.25 * ((seed % 5) - 2) / 2, "o" if g else "x",
+                    color=colours[variant], ms=5)
+    ax.set_yticks(range(len(study["runs"])), [LABELS[v] for v in study["runs"]])
+    ax.set_xlabel("generalization step (x: not within the run)")
+    fig.suptitle("S4: float32 against float64, every seed run (one line or mark per run)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def section(results, figdir=None):
+    """Markdown lines on the S4 precision study of ``results``; the figure into ``figdir`` if given."""
+    study = results if isinstance(results, dict) else load_study(results)
+    runs = study["runs"]
+    out = ["## S4 and numerical precision: Softmax Collapse", ""]
+    if not any(runs.values()):
+        return out + ["*Not run: no finished run of the S4 precision study in the results.*", ""]
+    summ = {v: {s: summarize(r) for s, r in rs.items()} for v, rs in runs.items()}
+    seeds = {v: sorted(rs) for v, rs in runs.items()}
+    paired = sorted(set(seeds["float32"]) & set(seeds["float64"]))
+    steps = " and ".join(_fmt(s) for s in study["steps"])
+    out += [
+        "Prieto et al. (“Grokking at the Edge of Numerical Stability”, ICLR 2025) argue that softmax "
+        "cross-entropy, log(1 + Σ_k exp(z_k − z_y)), rounds to exactly 0 once a sample's correct logit leads "
+        "by a margin whose exp(−margin) is below half an ulp of 1 (about 16.6 in float32, 36.7 in float64): "
+        "the sample's loss and its correct-class gradient vanish (“Softmax Collapse”). We measured this in "
+        "our S4 runs (an option of every run, `--precision-diagnostics`) and tested their remedy of "
+        "computing the loss in float64 while the params stay float32 (`--loss-dtype float64`).",
+        "",
+        f"**What was run.** The paper's S4 setting (torch backend on the CPU, full batch, AdamW), training "
+        f"only (no LMN), evaluated and diagnosed every 100 steps, for up to {steps} steps. Per seed the "
+        f"float32 and float64 runs start from the same split and init (the seed's). Finished runs: "
+        + "; ".join(f"{LABELS[v]}: " + (f"{len(seeds[v])} (seed{'s' if len(seeds[v]) != 1 else ''} "
+                                         f"{', '.join(map(str, seeds[v]))})" if seeds[v] else "none")
+                    for v in VARIANTS) + ". "
+        f"A run stops early once test accuracy has reached 1 and stayed ≥ {STABLE} for {_fmt(HOLD)} steps. "
+        f"The plan is seeds {SEEDS[0]}–{SEEDS[-1]} × these three precisions, {_fmt(STEPS)} steps "
+        f"(`python -m lmn_edu.reproduce.s4 --run`, resumable); {sum(map(len, seeds.values()))} of "
+        f"{len(SEEDS) * len(VARIANTS)} runs are finished, so every count below is out of the runs that are.",
+        "",
+    ]
+    if study["unfinished"]:
+        out += ["Unfinished (not counted): " + ", ".join(f"{n} (stopped at step {_fmt(s)})"
+                                                      for n, s in study["unfinished"]) + ".", ""]
+    out += [
+        f"**Generalization step**: the first evaluation with test accuracy 1 after which test accuracy stays "
+        f"≥ {STABLE} to the end of the run (at least {_fmt(HOLD)} steps). “Reaches 1” is the project's phase "
+        "boundary (first step with test accuracy 1), which a run can reach and lose again.",
+        "",
+        "| precision | runs | reaches test acc 1 | generalizes within the run | within 20k | generalization step | "
+        "first step at test acc 1 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for v in VARIANTS:
+        sm = summ[v]
+        if not sm:
+            out.append(f"| {LABELS[v]} | 0 | not run | | | | |")
+            continue
+        gens = [x["gen"] for x in sm.values()]
+        out.append(f"| {LABELS[v]} | {len(sm)} | {sum(x['reach'] is not None for x in sm.values())} | "
+                   f"{sum(g is not None for g in gens)} | {sum(g is not None and g <= EARLY for g in gens)} | "
+                   f"{_dist(gens)} | {_dist([x['reach'] for x in sm.values()])} |")
+    out += ["", "Per seed (generalization step; “–”: not within the run, with the run's last step):", "",
+            "| seed | " + " | ".join(LABELS[v] for v in VARIANTS) + " |", "|---" * (len(VARIANTS) + 1) + "|"]
+    for seed in sorted(set().union(*map(set, seeds.values()))):
+        cells = []
+        for v in VARIANTS:
+            x = summ[v].get(seed)
+            cells.append("not run" if x is None else _fmt(x["gen"]) if x["gen"] is not None
+                         else f"– (ran to {_fmt(x['last'])}; test acc {x['final_acc']:.2f})")
+        out.append(f"| {seed} | " + " | ".join(cells) + " |")
+    if paired:
+        d = [(summ["float32"][s]["gen"], summ["float64"][s]["gen"]) for s in paired]
+        both = [(a, b) for a, b in d if a is not None and b is not None]
+        earlier = sum(a < b for a, b in both)
+        out += ["", f"Paired seeds: {len(paired)}; both generalized in {len(both)}; float32 earlier in "
+                    f"{earlier}, float64 earlier in {sum(b < a for a, b in both)}; only float32 in "
+                    f"{sum(a is not None and b is None for a, b in d)}, only float64 in "
+                    f"{sum(a is None and b is not None for a, b in d)}.",
+                "", f"Where the paired runs part: the first evaluation where their test accuracies differ by more "
+                    f"than {ACC_TOL} (3 of S4's 116 test pairs) and where their train losses differ by more than a "
+                    f"factor {LOSS_RATIO}, beside float32's first collapse:", "",
+                "| seed | float32's first collapse | test accuracy parts | train loss parts |", "|---|---|---|---|"]
+        for seed in paired:
+            r32, r64 = runs["float32"][seed], runs["float64"][seed]
+            out.append(f"| {seed} | {_fmt(summ['float32'][seed]['collapse'])} | "
+                       f"{_fmt(parting_step(r32, r64, 'test_acc'))} | {_fmt(parting_step(r32, r64, 'train_loss'))} |")
+    out += ["", "**Diagnostics over training** (every evaluation of every finished run; the loss shares in "
+                "the dtype the loss is computed in, the rounding in the params' dtype; “collapse”: a training "
+                "sample with loss exactly 0):", "",
+            "| precision | runs with collapse | first collapse, step | largest share of samples at loss 0 | "
+            "… correct-class gradient 0 | largest margin (threshold) | largest share of updates rounding away | "
+            "runs that lost test accuracy after reaching 1 |",
+            "|---|---|---|---|---|---|---|---|"]
+    for v in VARIANTS:
+        sm = list(summ[v].values())
+        if not sm:
+            continue
+        margin_dtype = "float64" if v != "float32" else "float32"
+        margins = [x["max"]["max_margin"] for x in sm if x["max"]["max_margin"] is not None]
+        out.append(
+            f"| {LABELS[v]} | {sum(x['collapse'] is not None for x in sm)} of {len(sm)} | "
+            f"{_dist([x['collapse'] for x in sm])} | {_frac(_mx(sm, 'zero_loss_frac'))} | "
+            f"{_frac(_mx(sm, 'zero_grad_frac'))} | "
+            + (f"{max(margins):.1f} ({collapse_margin(margin_dtype):.1f}; measured in {len(margins)} of {len(sm)})"
+               if margins else f"not measured ({collapse_margin(margin_dtype):.1f})")
+            + f" | {_frac(_mx(sm, 'rounded_update_frac'))} | {sum(x['lost'] is not None for x in sm)} of "
+              f"{sum(x['reach'] is not None for x in sm)} |")
+    f32 = summ["float32"]
+    if f32:
+        out += ["", "Float32 per seed: step test accuracy first reached 1, first collapse, the largest share "
+                    "at loss 0 (its step), the step test accuracy fell below "
+                    f"{STABLE} again after reaching 1, and the generalization step:", "",
+                "| seed | reaches 1 | first collapse | largest share at loss 0 | lost (share at loss 0 just before) "
+                "| generalized |",
+                "|---|---|---|---|---|---|"]
+        for seed, x in sorted(f32.items()):
+            share, at = x["peak"][1], x["peak"][0]
+            before = f" ({_frac(x['zero_before_lost'])})" if x["lost"] is not None else ""
+            out.append(f"| {seed} | {_fmt(x['reach'])} | {_fmt(x['collapse'])} | "
+                       f"{_frac(share)}{f' ({_fmt(at)})' if share else ''} | {_fmt(x['lost'])}{before} | "
+                       f"{_fmt(x['gen'])} |")
+    if figdir is not None:
+        figure(study, Path(figdir) / "s4_precision.png")
+        out += ["", "![S4 precision study](figures/reproduction/s4_precision.png)", "",
+                "Shown: every finished run of the study, one line per run, coloured by precision; dotted: step "
+                f"{_fmt(EARLY)}; dashed: the margins at which float32 and float64 collapse (a run measured before the "
+                "margin column existed has no margin line). Bottom: each run's generalization step (x: not within "
+                "the run)."]
+    out += ["", "**Does Softmax Collapse explain our S4 result?** " + answer(summ, runs), ""]
+    return out
+
+
+def answer(summ, runs=None):
+    """The plain-words verdict, built from the numbers (see section); ``runs``: the rows, for
+    where paired runs part."""
+    f32, f64, rem = summ["float32"], summ["float64"], summ["float32-loss64"]
+    runs = runs or {v: {} for v in VARIANTS}
+    if not f32:
+        return "Not tested: no finished float32 run."
+
+    def n_gen(sm, within=None):
+        return sum(x["gen"] is not None and (within is None or x["gen"] <= within) for x in sm.values())
+
+    def n_reach(sm):
+        return sum(x["reach"] is not None and x["reach"] <= EARLY for x in sm.values())
+
+    said = [f"Float32 generalized in {n_gen(f32)} of {len(f32)} runs ({n_gen(f32, EARLY)} within 20k; "
+            f"{n_reach(f32)} first reached test accuracy 1 within 20k), float64 in {n_gen(f64)} of {len(f64)} "
+            f"({n_gen(f64, EARLY)} within 20k; {n_reach(f64)} reached 1 within 20k)."]
+    collapsed = {s: x for s, x in f32.items() if x["collapse"] is not None}
+    if not collapsed:
+        said.append("Softmax Collapse did not occur in the float32 runs: at no evaluation (every 100 steps) did "
+                    "any training sample have a loss or correct-class gradient of exactly 0. It cannot explain a "
+                    "difference between the precisions in these runs.")
+    else:
+        after = [s for s, x in collapsed.items() if x["reach"] is not None and x["collapse"] >= x["reach"]]
+        reached = [x for x in collapsed.values() if x["reach"] is not None]
+        said.append(f"Softmax Collapse does occur in float32: {len(collapsed)} of {len(f32)} runs had training "
+                    f"samples at exactly zero loss (up to a share of {_frac(_mx(list(f32.values()), 'zero_loss_frac'))}"
+                    f"); {len(reached)} of them still reached test accuracy 1 "
+                    f"({sum(x['collapse'] < x['reach'] for x in reached)} with collapse already under way), so "
+                    "collapse of part of the samples did not stop generalization there.")
+        lost = [x for x in collapsed.values() if x["lost"] is not None]
+        if lost:
+            said.append(f"{len(lost)} of them lost test accuracy (below {STABLE}) again after reaching 1, with a share "
+                        f"of {', '.join(_frac(x['zero_before_lost']) for x in lost)} of the samples at zero loss at "
+                        "the evaluation before: the loss of accuracy coincides with collapse; that collapse "
+                        "caused it is not shown.")
+        if f64:
+            f64c = sum(x["collapse"] is not None for x in f64.values())
+            said.append(f"Float64 runs with collapse: {f64c} of {len(f64)}.")
+        pairs = [s for s in sorted(set(collapsed) & set(f64)) if s in runs["float32"] and s in runs["float64"]]
+        parts = {s: parting_step(runs["float32"][s], runs["float64"][s], "test_acc") for s in pairs}
+        after = [s for s in pairs if parts[s] is None or parts[s] >= collapsed[s]["collapse"]]
+        if pairs:
+            said.append(f"In {len(after)} of {len(pairs)} paired seeds with collapse, the float32 run's test accuracy "
+                        f"stays within {ACC_TOL} of the float64 run's until float32's samples begin to collapse "
+                        "(they part only after, if at all): in those seeds precision made no visible difference before "
+                        "collapse.")
+        behind = [s for s in pairs if f32[s]["gen"] is None and f64[s]["gen"] is None]
+        if behind:
+            said.append("Where neither run generalized, the final test accuracy was "
+                        + "; ".join(f"seed {s}: float32 {f32[s]['final_acc']:.2f}, float64 {f64[s]['final_acc']:.2f}"
+                                    for s in behind) + ".")
+    deficit = n_gen(f32) < n_gen(f64)
+    if not f64:
+        said.append("No float64 run finished: whether float32 generalizes less often is not tested.")
+    elif not deficit:
+        said.append("By the counts, float32 did not generalize less often than float64 here; the differences "
+                    "between the precisions are the ones described above.")
+    if rem:
+        common = sorted(set(rem) & set(f32) & set(f64))
+        failed = [s for s in common if f32[s]["gen"] is None and f64[s]["gen"] is not None]
+        fixed = [s for s in failed if rem[s]["gen"] is not None]
+        said.append(f"The remedy (loss in float64) generalized in {n_gen(rem)} of {len(rem)} runs "
+                    f"({n_gen(rem, EARLY)} within 20k). On the {len(failed)} seed(s) where float32 failed and float64 "
+                    f"generalized{' (' + ', '.join(map(str, failed)) + ')' if failed else ''}, it generalized in "
+                    f"{len(fixed)}.")
+        if failed:
+            said.append("That is consistent with Softmax Collapse explaining the float32 failures there." if
+                        len(fixed) == len(failed) else
+                        "So Softmax Collapse explains at most part of the float32 failures." if fixed else
+                        "So removing Softmax Collapse does not remove the float32 failures: it does not explain them.")
+        rc = sum(x["collapse"] is not None for x in rem.values())
+        said.append(f"Remedy runs with collapse (in float64): {rc} of {len(rem)}.")
+        same = [s for s in sorted(set(rem) & set(f64)) if s in runs["float32-loss64"] and s in runs["float64"]
+                and parting_step(runs["float32-loss64"][s], runs["float64"][s], "test_acc") is None]
+        if set(rem) & set(f64):
+            said.append(f"The remedy run's test accuracy stays within {ACC_TOL} of the float64 run's throughout in "
+                        f"{len(same)} of {len(set(rem) & set(f64))} seeds: with the loss in float64, float32 params "
+                        "behave like float64 here.")
+    else:
+        said.append("The remedy was not run to the end on any seed: its effect is not tested.")
+    paired = len(set(f32) & set(f64))
+    if paired < len(SEEDS):
+        said.append(f"All of this rests on {paired} paired seed(s) of the {len(SEEDS)} planned: it describes these "
+                    "runs and does not settle the distribution over seeds.")
+    rounded = _mx(list(f32.values()), "rounded_update_frac")
+    if rounded:
+        said.append(f"Float32 also rounds away some AdamW updates (at most a share of {rounded:.2g} of the "
+                    "parameter entries at an evaluation); whether that matters is not shown.")
+    return " ".join(said)
