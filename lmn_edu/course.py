@@ -120,32 +120,22 @@ def done():
 # --- the committed full runs (results/paper) ---------------------------------------------
 
 def paper_run(task, seed=0):
-    """(config, rows) of the committed full-size run of ``task`` and ``seed``: its run folder
-    when there is one, else the older single-file form."""
+    """(config, rows) of the committed full-size run of ``task`` and ``seed`` (its run folder)."""
     from .history import PAPER_RESULTS, load_run
-    folder = PAPER_RESULTS / f"{task}-s{seed}"
-    return load_run(folder if folder.is_dir() else PAPER_RESULTS / f"{task}-s{seed}.json")
-
-
-def _first(paths):
-    for p in paths:
-        if p.exists():
-            return p
-    raise FileNotFoundError(f"none of {', '.join(str(p) for p in paths)} exists")
+    return load_run(PAPER_RESULTS / f"{task}-s{seed}")
 
 
 def paper_snapshot(step, task="add", seed=0):
     """The params of the committed full run at ``step`` (Appendix B: steps 0, 200, 7600, 10600)."""
     from .history import PAPER_RESULTS, load_params
-    return load_params(_first([PAPER_RESULTS / f"{task}-s{seed}" / "snapshots" / f"step{step:06d}.npz",
-                               PAPER_RESULTS / "snapshots" / f"{task}-s{seed}-step{step}.npz"]))
+    return load_params(PAPER_RESULTS / f"{task}-s{seed}" / "snapshots" / f"step{step:06d}.npz")
 
 
 def paper_connectivity(step):
     """(L, order, eigenvalues) of Appendix B at ``step``, measured on the committed run's 768
     training pairs (h1 -> logits). L is stored to float16 precision (about 3e-4); returned as float64."""
     from .history import PAPER_RESULTS
-    with np.load(_first([PAPER_RESULTS / "add-s0" / "appendix_b.npz", PAPER_RESULTS / "appendix_b.npz"])) as z:
+    with np.load(PAPER_RESULTS / "appendix_b.npz") as z:
         return z[f"L{step}"].astype(np.float64), z[f"order{step}"], z[f"mu{step}"]
 
 
