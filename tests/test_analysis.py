@@ -1,0 +1,69 @@
+"""analysis.py: phases, windows, peaks and turning points, spectral order (NumPy only)."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lmn_edu import analysis
+
+
+def rows_of(train_acc, test_acc, lmn=None, every=100):
+    lmn = lmn or [None] * len(train_acc)
+    return [{"step": i * every, "train_acc": a, "test_acc": b, "lmn_h1": v}
+            for i, (a, b, v) in enumerate(zip(train_acc, test_acc, lmn))]
+
+
+def test_phases_and_window():
+    rows = rows_of([0.2, 1.0, 1.0, 1.0, 1.0], [0.0, 0.1, 0.5, 1.0, 1.0], [5, 9, None, 4, 3])
+    assert analysis.phase_steps(rows) == (100, 300)
+    assert [r["step"] for r in analysis.phase_window(rows)] == [100, 300]      # step 200 has no LMN
+    assert analysis.reached(rows, "generalized") and analysis.reached(rows[:3], "memorized")
+    assert not analysis.reached(rows[:3], "generalized")
+    unfinished = rows_of([0.2, 1.0, 1.0], [0.0, 0.1, 0.5], [5, 9, 8])
+    assert [r["step"] for r in analysis.phase_window(unfinished)] == [100, 200]   # to the end of the run
+    assert analysis.phase_window(rows_of([0.1, 0.2], [0.0, 0.0], [1, 2])) == []   # never memorized
+
+
+@pytest.mark.parametrize("values, prominence, expected", [
+    ([0, 2, 0], 0.0, [1]),
+    ([0, 2, 1, 3, 0], 0.0, [1, 3]),
+    ([0, 2, 1, 3, 0], 1.5, [3]),            # the peak at 2 stands only 1 above its higher base
+    ([0, 1, 1, 1, 0], 0.0, [2]),            # a plateau counts once, at its middle
+    ([0, 1, 1, 2], 0.0, []),                # a plateau that rises on is no peak
+    ([3, 2, 1], 0.0, []),                   # the ends are never peaks
+])
+def test_peaks(values, prominence, expected):
+    assert list(analysis.peaks(values, prominence)) == expected
+
+
+def test_turning_points_of_a_double_descent():
+    steps = np.arange(0, 2000, 100)
+    values = [30, 28, 25, 20, 16, 15, 16, 18, 20, 21, 20, 19, 18, 17, 16, 16, 15, 15, 14, 14]
+    assert analysis.turning_points(steps, values, after=0) == [("min", 500, 15.0), ("max", 900, 21.0)]
+    assert analysis.turning_points(steps, values, after=1000) == []          # no minimum after step 1000
+    assert analysis.turning_points(steps, values, prominence=10) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(st.integers(0, 5), min_size=3, max_size=30), prominence=st.sampled_from([0.0, 0.5, 2.0]))
+def test_peaks_match_scipy_where_installed(values, prominence):
+    signal = pytest.importorskip("scipy.signal")
+    v = np.array(values, dtype=float)
+    assert list(analysis.peaks(v, prominence)) == list(signal.find_peaks(v, prominence=prominence)[0])
+
+
+def test_spectral_order_finds_blocks():
+    rng = np.random.default_rng(0)
+    labels = rng.permutation(np.repeat([0, 1, 2], [12, 8, 5]))               # three blocks, shuffled
+    L = np.where(labels[:, None] == labels[None, :], 1.0, 0.05)             # (25, 25)
+    order = analysis.spectral_order(L, n_clusters=3)
+    assert sorted(order) == list(range(25))
+    runs = [labels[i] for i in order]
+    changes = sum(a != b for a, b in zip(runs, runs[1:]))
+    assert changes == 2                                                      # each block contiguous
+    assert [runs.count(runs[0]), runs.count(runs[-1])] == [12, 5]           # largest first, smallest last
+
+
+def test_pearson():
+    assert analysis.pearson([1, 2, 3], [2, 4, 6]) == pytest.approx(1.0)
+    assert analysis.pearson([1, 2], [2, 4]) is None and analysis.pearson([1, 1, 1], [1, 2, 3]) is None
