@@ -74,6 +74,13 @@ def _clean(value):
     return value
 
 
+def _csv_line(row, columns):
+    """One CSV line of ``row`` (a dict) in ``columns`` order; None is an empty cell."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow("" if row[c] is None else row[c] for c in columns)
+    return buf.getvalue()
+
+
 class _AppendFile:
     """A file that grows by whole records: each record is one write on an O_APPEND descriptor."""
 
@@ -142,9 +149,7 @@ class History:
         row = {c: _clean(row.get(c)) for c in self.columns}
         self.rows.append(row)
         self._jsonl.write(json.dumps(row) + "\n")
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerow("" if row[c] is None else row[c] for c in self.columns)
-        self._csv.write(buf.getvalue())
+        self._csv.write(_csv_line(row, self.columns))
 
     def close(self):
         """history.json (all rows at once) and the files closed; safe to call twice."""
@@ -203,11 +208,7 @@ def rewrite_rows(folder, rows):
     header = (folder / "history.csv").read_text().split("\n", 1)[0].split(",")
     header += list(dict.fromkeys(k for r in rows for k in r if k not in header))
     rows = [{c: _clean(r.get(c)) for c in header} for r in rows]
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    for r in rows:
-        writer.writerow("" if r[c] is None else r[c] for c in header)
+    csv_text = ",".join(header) + "\n" + "".join(_csv_line(r, header) for r in rows)
     write_atomic(folder / "history.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
-    write_atomic(folder / "history.csv", buf.getvalue())
+    write_atomic(folder / "history.csv", csv_text)
     write_atomic(folder / "history.json", json.dumps(rows, indent=1) + "\n")
