@@ -191,13 +191,19 @@ def _lesson(number):
     return key, files[key]
 
 
+def load_checks():
+    """{"NN": {name: Exercise}} of lessons/checks.py (see lmn_edu.grading)."""
+    from .grading import collect
+    return collect(_load(LESSONS / "checks.py"))
+
+
 def run_checks(number, solutions=False, seed=0, path=None):
     """Check lesson ``number``'s exercises: [(name, passed, message)].
 
     The student's stub in lessons/exercises/, the reference solution (``solutions``), or ``path``."""
     from .errors import LMNInputError
     key, lesson = _lesson(number)
-    checks = _load(LESSONS / "checks.py").CHECKS.get(key, {})
+    checks = load_checks().get(key, {})
     if not checks:
         raise LMNInputError(f"lesson={number!r} has no exercises to check")
     target = Path(path) if path else LESSONS / ("solutions" if solutions else "exercises") / lesson.name
@@ -205,12 +211,13 @@ def run_checks(number, solutions=False, seed=0, path=None):
         raise LMNInputError(f"{target} is missing")
     module = _load(target)
     results = []
-    for name, (test, hint) in checks.items():
+    for name, ex in checks.items():
         fn = getattr(module, name, None)
+        hint = ex.hints[0]
         try:
             if fn is None:
                 raise AssertionError(f"{target.name} defines no function {name}")
-            test(fn, np.random.default_rng(seed))
+            ex.check(fn, np.random.default_rng(seed))
             results.append((name, True, ""))
         except NotImplementedError:
             results.append((name, False, f"not implemented yet. Hint: {hint}"))
@@ -249,7 +256,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         if args.command == "list":
-            checks = _load(LESSONS / "checks.py").CHECKS
+            checks = load_checks()
             for key, path in lesson_files().items():
                 print(f"{path.stem:36s} exercises: {', '.join(checks.get(key, {})) or '—'}")
             return 0

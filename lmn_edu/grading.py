@@ -1,0 +1,105 @@
+"""Grading the course's exercises: how a check is declared, and how a verdict is reached.
+
+A check lives in ``lessons/checks.py`` and is declared with :func:`exercise`::
+
+    @exercise("04", stars=2, minutes=15, hints=("a nudge", "the idea", "more of the idea"),
+              forbid=("lmn_edu.lmn.r_squared", "lmn_edu.r_squared"))
+    def check_r_squared_line(fn, rng):      # checks r_squared_line of exercises/04_*.py
+        y = rng.normal(size=21)
+        close(fn(y, lam), want, "r²")       # AssertionError on a wrong answer; return None on pass
+
+- ``fn`` is the student's function, ``rng`` a ``numpy.random.Generator`` seeded afresh every run
+  (the seed is printed; ``--seed S`` replays it). Draw the cases from ``rng``: a table of answers
+  copied from the checker's messages then fails the next run.
+- A wrong answer raises ``AssertionError(message)``; :func:`close` writes the message for numbers.
+  Anything else the check raises (the answer is None, of the wrong shape…) fails the exercise too.
+- ``hints``: from a nudge to the idea, never the code; shown only with ``--hint [LEVEL]``.
+- ``forbid``: dotted names of the package's own implementation(s) of what is being checked. An
+  answer that calls one of them (directly, or through another package function that calls it)
+  is reported as such and does not pass.
+- ``stars`` (1–3) and ``minutes`` are the exercise's difficulty and the time it takes a student.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Exercise", "exercise", "close", "collect"]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: the function ``name`` of ``exercises/<lesson>_*.py`` and its check."""
+    lesson: str
+    name: str
+    check: object             # check(fn, rng) -> None, raises AssertionError on a wrong answer
+    stars: int
+    minutes: int
+    hints: tuple
+    forbid: tuple
+    timeout: float = None     # seconds for this exercise's calls; None: the command's --timeout
+
+
+def exercise(lesson, *, stars, minutes, hints, forbid=(), name=None, timeout=None):
+    """Declare ``check_<name>`` as the check of exercise ``name`` of lesson ``lesson`` ("04")."""
+    if not (isinstance(lesson, str) and len(lesson) == 2 and lesson.isascii() and lesson.isdigit()):
+        raise ValueError(f"lesson={lesson!r}: two digits, e.g. '04'")
+    if stars not in (1, 2, 3):
+        raise ValueError(f"stars={stars!r}: 1, 2 or 3")
+    if isinstance(hints, str) or not hints or not all(isinstance(h, str) and h for h in hints):
+        raise ValueError("hints: a tuple of one or more strings, from a nudge to the idea")
+    if isinstance(forbid, str):
+        raise ValueError("forbid: a tuple of dotted names, e.g. ('lmn_edu.lmn.r_squared',)")
+
+    def register(check):
+        check.exercise = Exercise(lesson, name or check.__name__.removeprefix("check_"), check,
+                                  int(stars), int(minutes), tuple(hints), tuple(forbid), timeout)
+        return check
+    return register
+
+
+def collect(module):
+    """{"NN": {name: Exercise}} of the checks declared in ``module`` (a loaded checks.py), in order."""
+    found = {}
+    for value in vars(module).values():
+        ex = getattr(value, "exercise", None)
+        if isinstance(ex, Exercise):
+            found.setdefault(ex.lesson, {})[ex.name] = ex
+    return found
+
+
+# --- comparing numbers ---------------------------------------------------------------------
+
+def _num(x):
+    """A number as its shortest exact repr: two different floats never print alike."""
+    x = x.item() if isinstance(x, np.generic) else x
+    return repr(x)
+
+
+def close(got, want, what, rtol=1e-9, atol=1e-12):
+    """Assert ``got`` ≈ ``want`` (|got − want| ≤ atol + rtol·|want|, NaN only where expected).
+
+    The AssertionError names ``what`` and shows the values that differ in full (every digit), with
+    their index for arrays and how many entries differ."""
+    try:
+        g = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise AssertionError(f"{what}: got {_short(got)}, which is not a number or an array of numbers") from None
+    w = np.asarray(want, dtype=np.float64)
+    if g.shape != w.shape:
+        raise AssertionError(f"{what}: got shape {g.shape}, expected {w.shape}")
+    with np.errstate(invalid="ignore", over="ignore"):
+        ok = np.isclose(g, w, rtol=rtol, atol=atol, equal_nan=True)
+    if ok.all():
+        return
+    bad = np.argwhere(~ok)
+    first = tuple(int(i) for i in bad[0])
+    if g.ndim == 0:
+        raise AssertionError(f"{what}: got {_num(g[()])}, expected {_num(w[()])}")
+    where = first[0] if len(first) == 1 else first
+    raise AssertionError(f"{what}: at index {where} got {_num(g[first])}, expected {_num(w[first])} "
+                         f"({len(bad)} of {g.size} entries differ)")
+
+
+def _short(x, n=80):
+    text = repr(x)
+    return text if len(text) <= n else text[:n] + "…"
