@@ -95,9 +95,13 @@ def close(got, want, what, rtol=1e-9, atol=1e-12):
     The AssertionError names ``what`` and shows the values that differ in full (every digit), with
     their index for arrays and how many entries differ."""
     try:
-        g = np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise AssertionError(f"{what}: got {_short(got)}, which is not a number or an array of numbers") from None
+        g = np.asarray(got)
+    except (TypeError, ValueError):         # a ragged list
+        g = np.asarray(None)
+    if g.dtype.kind not in "biuf":          # None, strings, objects, complex numbers
+        hint = " (does the function return its result?)" if got is None else ""
+        raise AssertionError(f"{what}: got {_short(got)}, which is not a number or an array of numbers{hint}")
+    g = g.astype(np.float64)
     w = np.asarray(want, dtype=np.float64)
     if g.shape != w.shape:
         raise AssertionError(f"{what}: got shape {g.shape}, expected {w.shape}")
