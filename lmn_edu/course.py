@@ -200,9 +200,13 @@ def _load(path, name=None):
 
 def load_checks():
     """{"NN": {name: Exercise}} of lessons/checks.py (see lmn_edu.grading)."""
+    from .errors import LMNInputError
     from .grading import collect
     _need_lessons()
-    return collect(_load(LESSONS / "checks.py", CHECKS_MODULE))
+    try:
+        return collect(_load(LESSONS / "checks.py", CHECKS_MODULE))
+    except Exception as e:                    # a defect of the course, not of the student's work
+        raise LMNInputError(f"lessons/checks.py does not load: {type(e).__name__}: {e}") from None
 
 
 def _lesson(number):
@@ -361,6 +365,7 @@ def _positive(kind):
 def main(argv=None):
     from .errors import LMNInputError
     from .grading import TIMEOUT_S
+    from .sandbox import CheckerError
     parser = _Parser.make()(prog="python -m lmn_edu.course", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="the lessons and their exercises, with difficulty and minutes")
@@ -391,16 +396,14 @@ def main(argv=None):
             return 0
         import secrets
         seed = args.seed if args.seed is not None else secrets.randbelow(10**6)
-        lessons = "all" if args.lesson == "all" else args.lesson
-        results = grade(lessons, args.solutions, args.path, seed, args.timeout)
-    except LMNInputError as e:
+        results = grade(args.lesson, args.solutions, args.path, seed, args.timeout)
+        return _report(results, args, seed)
+    except (LMNInputError, CheckerError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    try:
-        return _report(results, args, seed)
     except BrokenPipeError:                     # the reader went away (| head): not our error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

@@ -228,7 +228,8 @@ class Child:
             raise Incident(self.dead) from None
 
     def load(self, budget):
-        """Load the student's file; the names of its functions. An Incident when it cannot."""
+        """Load the student's file (within ``budget`` seconds: it may import a slow module); the
+        names of its functions. An Incident when it cannot."""
         _send(self._proc.stdin, ("load", str(self.path)))
         kind, *rest = self._wait(budget, "while the file was loaded")
         if kind == "loaded":
@@ -251,10 +252,12 @@ class Child:
             kind, *rest = self._wait(clock.left(), "during the call")
         finally:
             clock.spend(time.perf_counter() - start)
+        if kind in ("ok", "raised"):
+            _write_back(args, kwargs, rest[-1])
         if kind == "ok":
             return rest[0]
         if kind == "raised":
-            raise _rebuild(*rest)
+            raise _rebuild(*rest[:-1])
         if kind == "exit":
             raise Incident(f"called sys.exit({rest[0]!r}) (or raised SystemExit)")
         if kind == "interrupt":
@@ -283,6 +286,29 @@ class Child:
             self._proc.wait(timeout=5)
         except Exception:
             pass
+
+
+def _write_back(args, kwargs, changed):
+    """Copy what the student's function changed in place into the check's own arguments (arrays of
+    the same shape, lists, dicts), so that a check can see an argument was modified."""
+    import numpy as np
+    if not isinstance(changed, dict):
+        return
+    for key, new in changed.items():
+        if isinstance(key, int) and 0 <= key < len(args):
+            old = args[key]
+        elif isinstance(key, str) and key in kwargs:
+            old = kwargs[key]
+        else:
+            continue
+        if isinstance(old, np.ndarray) and isinstance(new, np.ndarray) and old.shape == new.shape:
+            if old.flags.writeable:
+                np.copyto(old, new, casting="unsafe")
+        elif isinstance(old, list) and isinstance(new, list):
+            old[:] = new
+        elif isinstance(old, dict) and isinstance(new, dict):
+            old.clear()
+            old.update(new)
 
 
 def _rebuild(typename, message, where):
@@ -449,6 +475,7 @@ def _one_line(text, n=300):
 
 
 def _child_main():
+    import importlib.machinery
     import importlib.util
     commands = open(os.dup(0), "rb")
     replies = open(os.dup(1), "wb")
@@ -490,9 +517,9 @@ def _child_main():
             path = rest[0]
             sys.path.insert(0, str(Path(path).parent))
             try:
-                spec = importlib.util.spec_from_file_location("_student_exercises", path)
-                module = importlib.util.module_from_spec(spec)
-                spec.loader.exec_module(module)
+                loader = importlib.machinery.SourceFileLoader("_student_exercises", path)   # any file name
+                module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+                loader.exec_module(module)
             except SystemExit as e:
                 reply("exit", e.code)
                 continue
@@ -509,12 +536,12 @@ def _child_main():
             reply("loaded", [k for k, v in vars(module).items() if callable(v) and not k.startswith("_")])
         elif kind == "call":
             name, forbid, args, kwargs = rest
+            before = {k: pickle.dumps(v) for k, v in _mutable(args, kwargs)}
             args = [_trusted(a) if _is_function(a) else a for a in args]
             kwargs = {k: _trusted(v) if _is_function(v) else v for k, v in kwargs.items()}
             _STATE.update(forbid=frozenset(forbid), hit=None)
             try:
-                value = getattr(module, name)(*args, **kwargs)
-                outcome = ("ok", value)
+                outcome = ("ok", getattr(module, name)(*args, **kwargs))
             except SystemExit as e:
                 outcome = ("exit", e.code if isinstance(e.code, (int, str, type(None))) else repr(e.code))
             except KeyboardInterrupt:
@@ -527,10 +554,30 @@ def _child_main():
                 _STATE["forbid"] = frozenset()
             if _STATE["hit"]:                    # caught by the student's own try/except
                 outcome = ("forbidden", _STATE["hit"])
-            try:
-                reply(*outcome)
+            try:                                 # the arguments the student changed in place go back too
+                changed = {k: v for k, v in _mutable(args, kwargs) if _pickled(v) != before.get(k)}
+                reply(*outcome, changed)
             except Exception:
-                reply("unsendable", _one_line(f"a {type(outcome[-1]).__name__}", 80))
+                what = outcome[1] if outcome[0] == "ok" and not _pickles(outcome[1]) else "an argument changed"
+                reply("unsendable", _one_line(what if isinstance(what, str) else f"a {type(what).__name__}", 80))
+
+
+def _mutable(args, kwargs):
+    """(position or name, value) of the arguments a function can change in place."""
+    import numpy as np
+    items = list(enumerate(args)) + list(kwargs.items())
+    return [(k, v) for k, v in items if isinstance(v, (np.ndarray, list, dict))]
+
+
+def _pickled(value):
+    try:
+        return pickle.dumps(value)
+    except Exception:
+        return None
+
+
+def _pickles(value):
+    return _pickled(value) is not None
 
 
 def _is_function(value):

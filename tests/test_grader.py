@@ -133,6 +133,24 @@ def test_every_attack_is_one_line_and_not_passed(attack, tmp_path, capsys):
     assert not (tmp_path / "written.txt").exists()
 
 
+def test_an_argument_changed_in_place_is_seen_by_the_check(tmp_path, capsys):
+    # the student's function runs on a copy in another process: what it changes comes back
+    path = tmp_path / "02_answer.txt"                                  # any file name
+    path.write_text(textwrap.dedent("""
+        import numpy as np
+        def central_difference(f, theta, h=1e-5):
+            g = np.zeros_like(theta)
+            for k in range(len(theta)):
+                e = np.zeros_like(theta)
+                e[k] = h
+                g[k] = (f(theta + e) - f(theta - e)) / (2 * h)
+            theta += 1e-3                                               # the defect
+            return g
+        """))
+    assert course.main(["check", "02", "--path", str(path)]) == 1
+    assert "✗ 02 central_difference: θ was changed" in capsys.readouterr().out
+
+
 def test_the_command_line_itself_never_shows_a_traceback(tmp_path):
     path = tmp_path / "04_x.py"
     path.write_text("import os\ndef r_squared_line(y, lam):\n    os._exit(0)\n"
