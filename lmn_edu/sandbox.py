@@ -100,6 +100,21 @@ def _load_answer(data):
 
 # --- the checker's side ----------------------------------------------------------------------
 
+_SCRATCH = []
+
+
+def _scratch():
+    """A folder where the student's code may write (caches, temporary files): one per checker
+    process, removed when it exits."""
+    if not _SCRATCH:
+        import atexit
+        import shutil
+        import tempfile
+        _SCRATCH.append(tempfile.mkdtemp(prefix="lmn_edu_check_"))
+        atexit.register(shutil.rmtree, _SCRATCH[0], ignore_errors=True)
+    return _SCRATCH[0]
+
+
 def _signal_name(number):
     try:
         return signal.Signals(number).name
@@ -129,6 +144,7 @@ class Child:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, "1")          # the student's time is measured: no thread contention
         env["PYTHONIOENCODING"] = "utf-8"
+        env["MPLCONFIGDIR"] = env["TMPDIR"] = env["TEMP"] = env["TMP"] = _scratch()
         self._proc = subprocess.Popen(
             [sys.executable, "-X", "utf8", "-c", "from lmn_edu.sandbox import _child_main; _child_main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
@@ -136,7 +152,7 @@ class Child:
         threading.Thread(target=self._read_replies, daemon=True).start()
         threading.Thread(target=self._drain_output, daemon=True).start()
         _send(self._proc.stdin, ("setup", str(checks[0]), checks[1], tuple(forbid),
-                                 str(protect) if protect else None))
+                                 str(protect) if protect else None, _scratch()))
         kind, *rest = self._wait(STARTUP_S, "starting")
         if kind != "ready":
             self.close()
@@ -370,7 +386,7 @@ class StudentFunction:
 
 # --- the child's side ------------------------------------------------------------------------
 
-_STATE = {"forbid": frozenset(), "hit": None, "trusted": 0, "guard": False, "protect": None}
+_STATE = {"forbid": frozenset(), "hit": None, "trusted": 0}
 
 
 class _Forbidden(BaseException):
@@ -396,20 +412,26 @@ def _resolve(dotted):
     return None
 
 
+def _sentinel(dotted, original):
+    """``original``, refused while an exercise that forbids ``dotted`` runs (unless called from a
+    callable the check passed in)."""
+    def sentinel(*args, **kwargs):
+        if dotted in _STATE["forbid"] and not _STATE["trusted"]:
+            _STATE["hit"] = _STATE["hit"] or dotted
+            raise _Forbidden(dotted)
+        return original(*args, **kwargs)
+    sentinel.__name__ = getattr(original, "__name__", dotted.rsplit(".", 1)[-1])
+    sentinel.__doc__ = getattr(original, "__doc__", None)
+    return sentinel
+
+
 def _install_sentinels(names):
     for dotted in names:
         found = _resolve(dotted)
         if found is None:
             continue
         owner, attr, original = found
-
-        def sentinel(*args, _dotted=dotted, _original=original, **kwargs):
-            if _dotted in _STATE["forbid"] and not _STATE["trusted"]:
-                _STATE["hit"] = _STATE["hit"] or _dotted
-                raise _Forbidden(_dotted)
-            return _original(*args, **kwargs)
-        sentinel.__name__ = getattr(original, "__name__", attr)
-        sentinel.__doc__ = getattr(original, "__doc__", None)
+        sentinel = _sentinel(dotted, original)
         setattr(owner, attr, sentinel)
         # every other reference the package (or the name's own package) holds to the same object
         roots = ("lmn_edu", dotted.split(".")[0])
@@ -432,26 +454,38 @@ def _trusted(fn):
     return call
 
 
-def _audit(event, args):
-    if not _STATE["guard"]:
-        return
-    if event == "open":
-        path, mode, flags = args
-        if isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR) and path != os.devnull:
-            raise PermissionError("the checker does not let an exercise write files")
-        protect = _STATE["protect"]
-        if protect and isinstance(path, (str, bytes, os.PathLike)):
-            try:
-                inside = Path(os.fsdecode(path)).resolve().is_relative_to(protect)
-            except (OSError, ValueError):
-                inside = False
-            if inside:
+def _guard(protect, scratch):
+    """The audit hook that holds while the student's code runs (it cannot be removed). Writing and
+    deleting are allowed only in ``scratch`` (a folder of the checker's own, for caches such as
+    matplotlib's); reading is refused in ``protect`` (the reference solutions)."""
+    protect = Path(protect).resolve() if protect else None
+    scratch = Path(scratch).resolve()
+
+    def inside(path, folder):
+        if folder is None or not isinstance(path, (str, bytes, os.PathLike)):
+            return False
+        try:
+            return Path(os.fsdecode(path)).resolve().is_relative_to(folder)
+        except (OSError, ValueError):
+            return False
+
+    def audit(event, args):
+        if event == "open":
+            path, mode, flags = args
+            writes = isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR)
+            if writes and path != os.devnull and not inside(path, scratch):
+                raise PermissionError("the checker does not let an exercise write files")
+            if inside(path, protect):
                 raise PermissionError("the checker does not let an exercise read the reference solutions")
-    elif event in ("os.kill", "os.killpg"):
-        if args[0] not in (0, os.getpid()):
-            raise PermissionError("the checker does not let an exercise signal other processes")
-    elif event in _REFUSED:
-        raise PermissionError(f"the checker does not let an exercise {_REFUSED[event]}")
+        elif event in ("os.kill", "os.killpg"):
+            if args[0] not in (0, os.getpid()):
+                raise PermissionError("the checker does not let an exercise signal other processes")
+        elif event in _REFUSED:
+            paths = [a for a in args if isinstance(a, (str, bytes, os.PathLike))]
+            if _REFUSED[event] == "change files" and paths and all(inside(a, scratch) for a in paths):
+                return
+            raise PermissionError(f"the checker does not let an exercise {_REFUSED[event]}")
+    return audit
 
 
 _REFUSED = {**{e: "start processes" for e in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn",
@@ -499,7 +533,7 @@ def _child_main():
         if kind == "quit":
             return
         if kind == "setup":
-            checks_path, checks_name, forbid, protect = rest
+            checks_path, checks_name, forbid, protect, scratch = rest
             try:
                 spec = importlib.util.spec_from_file_location(checks_name, checks_path)
                 checks = importlib.util.module_from_spec(spec)
@@ -509,9 +543,7 @@ def _child_main():
             except Exception as e:
                 reply("error", f"{type(e).__name__}: {e}")
                 return
-            _STATE["protect"] = Path(protect).resolve() if protect else None
-            sys.addaudithook(_audit)
-            _STATE["guard"] = True                # from here on, the student's code may run
+            sys.addaudithook(_guard(protect, scratch))   # from here on, the student's code may run
             reply("ready")
         elif kind == "load":
             path = rest[0]
@@ -541,7 +573,7 @@ def _child_main():
             kwargs = {k: _trusted(v) if _is_function(v) else v for k, v in kwargs.items()}
             _STATE.update(forbid=frozenset(forbid), hit=None)
             try:
-                outcome = ("ok", getattr(module, name)(*args, **kwargs))
+                outcome = ("ok", _as_data(getattr(module, name)(*args, **kwargs)))
             except SystemExit as e:
                 outcome = ("exit", e.code if isinstance(e.code, (int, str, type(None))) else repr(e.code))
             except KeyboardInterrupt:
@@ -560,6 +592,25 @@ def _child_main():
             except Exception:
                 what = outcome[1] if outcome[0] == "ok" and not _pickles(outcome[1]) else "an argument changed"
                 reply("unsendable", _one_line(what if isinstance(what, str) else f"a {type(what).__name__}", 80))
+
+
+def _as_data(value, depth=0):
+    """An answer as plain data: arrays of NumPy's subclasses, and array-likes such as torch
+    tensors, as NumPy arrays (inside tuples, lists and dicts too)."""
+    import numpy as np
+    if depth > 3:
+        return value
+    if isinstance(value, (tuple, list)):
+        return type(value)(_as_data(v, depth + 1) for v in value) if type(value) in (tuple, list) else value
+    if type(value) is dict:
+        return {k: _as_data(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, np.ndarray) and type(value) is not np.ndarray or \
+            not isinstance(value, (np.ndarray, np.generic)) and hasattr(value, "__array__"):
+        try:
+            return np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
+        except Exception:
+            return value
+    return value
 
 
 def _mutable(args, kwargs):
