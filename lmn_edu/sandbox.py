@@ -145,15 +145,21 @@ class Child:
             env.setdefault(var, "1")          # the student's time is measured: no thread contention
         env["PYTHONIOENCODING"] = "utf-8"
         env["MPLCONFIGDIR"] = env["TMPDIR"] = env["TEMP"] = env["TMP"] = _scratch()
-        self._proc = subprocess.Popen(
-            [sys.executable, "-X", "utf8", "-c", "from lmn_edu.sandbox import _child_main; _child_main()"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-            start_new_session=(os.name == "posix"))
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-X", "utf8", "-c", "from lmn_edu.sandbox import _child_main; _child_main()"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                start_new_session=(os.name == "posix"))
+        except OSError as e:
+            raise CheckerError(f"the checking process did not start: {e}") from None
         threading.Thread(target=self._read_replies, daemon=True).start()
         threading.Thread(target=self._drain_output, daemon=True).start()
-        _send(self._proc.stdin, ("setup", str(checks[0]), checks[1], tuple(forbid),
-                                 str(protect) if protect else None, _scratch()))
-        kind, *rest = self._wait(STARTUP_S, "starting")
+        try:
+            _send(self._proc.stdin, ("setup", str(checks[0]), checks[1], tuple(forbid),
+                                     str(protect) if protect else None, _scratch()))
+            kind, *rest = self._wait(STARTUP_S, "while it started")
+        except (Incident, OSError) as e:
+            kind, rest = "error", [getattr(e, "reason", e)]
         if kind != "ready":
             self.close()
             raise CheckerError(f"the checking process did not start: {rest[0] if rest else kind}")
@@ -237,43 +243,51 @@ class Child:
             self.dead = f"its answer was larger than {ANSWER_BYTES >> 20} MiB"
             raise Incident(self.dead)
         try:
-            return _load_answer(frame)
+            reply = _load_answer(frame)
         except Exception as e:
             self._kill()
             self.dead = f"sent back something the checker does not accept ({e})"
             raise Incident(self.dead) from None
+        if not (isinstance(reply, tuple) and reply and isinstance(reply[0], str)):
+            self._kill()
+            self.dead = "sent back a reply the checker does not know"
+            raise Incident(self.dead)
+        return reply
 
     def load(self, budget):
         """Load the student's file (within ``budget`` seconds: it may import a slow module); the
         names of its functions. An Incident when it cannot."""
         _send(self._proc.stdin, ("load", str(self.path)))
         kind, *rest = self._wait(budget, "while the file was loaded")
-        if kind == "loaded":
-            return set(rest[0])
-        if kind == "exit":
+        if kind == "loaded" and len(rest) == 1 and isinstance(rest[0], list):
+            return {name for name in rest[0] if isinstance(name, str)}
+        if kind == "exit" and len(rest) == 1:
             raise Incident(f"the file calls sys.exit({rest[0]!r}) (or raises SystemExit) when it is loaded")
-        raise Incident(rest[0])
+        if kind == "error" and len(rest) == 1:
+            raise Incident(str(rest[0]))
+        raise Incident("sent back a reply the checker does not know")
 
     def call(self, name, forbid, args, kwargs, clock):
         """The student's ``name(*args, **kwargs)``, within the time left on ``clock``."""
         try:
             _send(self._proc.stdin, ("call", name, tuple(forbid), args, kwargs))
-        except (pickle.PicklingError, TypeError, AttributeError) as e:
+        except OSError:
+            pass                               # the child is gone: _wait says why
+        except Exception as e:
             raise CheckerError(f"an argument for {name} does not pickle by reference ({e}); pass "
                                "module-level functions of checks.py or lmn_edu, or partials of them") from None
-        except (BrokenPipeError, OSError):
-            pass                               # the child is gone: _wait says why
         start = time.perf_counter()
         try:
             kind, *rest = self._wait(clock.left(), "during the call")
         finally:
             clock.spend(time.perf_counter() - start)
-        if kind in ("ok", "raised"):
+        if kind == "ok" and len(rest) == 2:
             _write_back(args, kwargs, rest[-1])
-        if kind == "ok":
             return rest[0]
-        if kind == "raised":
+        if kind == "raised" and len(rest) == 4 and all(isinstance(x, str) for x in rest[:3]):
+            _write_back(args, kwargs, rest[-1])
             raise _rebuild(*rest[:-1])
+        rest = rest or [None]
         if kind == "exit":
             raise Incident(f"called sys.exit({rest[0]!r}) (or raised SystemExit)")
         if kind == "interrupt":

@@ -109,6 +109,17 @@ ATTACKS = {
         def connectivity_pair(f, xi, xj, n_lambda=21):
             subprocess.run(["true"])
         """, {R2: "returned a generator, which is not data", PAIR: "does not let an exercise start processes"}),
+    "a forged reply": ("""
+        import os, pickle, struct
+        def r_squared_line(y, lam):
+            data = pickle.dumps(12345)
+            for fd in range(3, 30):            # whichever is the channel to the checker
+                try:
+                    os.write(fd, struct.pack("<Q", len(data)) + data)
+                except OSError:
+                    pass
+            return 1.0
+        """, {R2: "sent back a reply the checker does not know", PAIR: "defines no function"}),
 }
 
 
