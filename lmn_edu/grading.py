@@ -22,13 +22,21 @@ A check lives in ``lessons/checks.py`` and is declared with :func:`exercise`::
   (default :data:`TIMEOUT_S`) is too short for this exercise.
 
 The student's function runs in a child process (lmn_edu.sandbox); ``fn`` forwards each call to it.
-So **a callable the check passes to the student must pickle by reference**: a module-level function
-of lessons/checks.py or of lmn_edu, or a ``functools.partial`` of one (``partial(_tanh_layer, W)``,
-not ``lambda x: np.tanh(x @ W)``); the check runs it in the child with every package function
-allowed. Answers come back as data only (numbers, strings, lists, tuples, dicts, NumPy arrays).
-The exercise passes only when the check returns normally after calling ``fn`` at least once and
-nothing happened in the child (an exit, a signal, a hang, an output flood, a forbidden call), even
-if the check caught the error.
+What that means for a check:
+
+- **A callable passed to the student must pickle by reference**: a module-level function of
+  lessons/checks.py or of lmn_edu, or a ``functools.partial`` of one (``partial(_tanh_layer, W)``,
+  not ``lambda x: np.tanh(x @ W)``). It runs in the child with every package function allowed.
+  Other arguments travel as copies; what the student changes in place in an array, list or dict
+  argument is copied back after the call (so "θ was changed" can be checked).
+- Answers come back as data only: numbers, strings, lists, tuples, dicts, NumPy arrays (a torch
+  tensor or an ndarray subclass comes back as an ndarray). An exception of the student's comes
+  back as the same builtin type (a check may expect a ValueError), others as ``StudentError``.
+- ``forbid`` names functions or methods (``lmn_edu.adamw.AdamW.step``), not classes.
+- checks.py is loaded in each child too (so that its functions unpickle): keep its import light.
+- The exercise passes only when the check returns normally after calling ``fn`` at least once and
+  nothing happened in the child (an exit, a signal, a hang, an output flood, a forbidden call),
+  even if the check caught the error.
 """
 import zlib
 from dataclasses import asdict, dataclass
