@@ -145,6 +145,7 @@ class Result:
     minutes: int
     seed: int
     output: str = ""       # what the student's code printed during the exercise (capped)
+    file: str = ""         # the file checked
 
     def as_dict(self):
         return asdict(self)
@@ -219,7 +220,8 @@ def grade_file(exercises, path, *, checks, seed, timeout=TIMEOUT_S, protect=None
                 fn = StudentFunction(child, ex.name, ex.forbid, Clock(limit))
                 reason = _verdict(ex, fn, case_rng(seed, ex.lesson, ex.name))
                 output = child.take_output()
-            results.append(Result(ex.lesson, ex.name, not reason, reason, ex.stars, ex.minutes, seed, output))
+            results.append(Result(ex.lesson, ex.name, not reason, reason, ex.stars, ex.minutes, seed, output,
+                                  str(path)))
     finally:
         if child is not None:
             child.close()

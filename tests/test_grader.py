@@ -214,6 +214,7 @@ def test_json_is_one_object_for_a_gradebook(tmp_path, capsys):
     by = {(e["lesson"], e["exercise"]): e for e in report["exercises"]}
     assert set(by[("04", R2)]) >= {"lesson", "exercise", "passed", "reason", "stars", "minutes", "seed"}
     assert by[("04", R2)]["passed"] and by[("04", PAIR)]["passed"] and by[("04", R2)]["reason"] == ""
+    assert by[("05", "lmn")]["file"].endswith("05_mine.py")
     assert not by[("05", "lmn")]["passed"] and "debug" in by[("05", "lmn")]["output"]
     assert "defines no function entropy_from_eigenvalues" in by[("05", "entropy_from_eigenvalues")]["reason"]
     assert "no file 01_*.py" in by[("01", "operation_table")]["reason"]
