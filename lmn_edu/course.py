@@ -383,6 +383,11 @@ def main(argv=None):
     n = sub.add_parser("notebooks", help="write lessons/notebooks/NN_*.ipynb (needs jupytext)")
     n.add_argument("--out", default=None, help="folder for the notebooks")
     try:
+        "✓✗★".encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):   # a console that cannot show the marks
+        if hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(errors="replace")
+    try:
         args = parser.parse_args(argv)
         _need_lessons()
         if args.command == "list":
