@@ -119,11 +119,11 @@ def run_cli(*args, cwd=None):
                           encoding="utf-8", cwd=cwd)
 
 
-def test_cli_exit_codes_from_the_lessons_folder():
+def test_cli_exit_codes_from_the_lessons_folder(tmp_path):
     ok = run_cli("check", "04", "--solutions", cwd=course.LESSONS)
     assert ok.returncode == 0 and "✓ 04 r_squared_line" in ok.stdout, ok.stdout + ok.stderr
-    stub = run_cli("check", "4", "--path", str(course.LESSONS / "exercises" / "04_linear_connectivity.py"),
-                   "--hint", cwd=course.LESSONS)
+    stubs = _stubs_from_solutions(tmp_path)    # not the students' copy: they may have filled it in
+    stub = run_cli("check", "4", "--path", str(stubs / "04_linear_connectivity.py"), "--hint", cwd=course.LESSONS)
     assert stub.returncode == 1 and "✗ 04 r_squared_line" in stub.stdout and "hint 1 of" in stub.stdout
     bad = run_cli("check", "99")
     assert bad.returncode == 2 and bad.stderr.startswith("error:") and len(bad.stderr.strip().splitlines()) == 1
