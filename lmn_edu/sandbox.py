@@ -531,6 +531,7 @@ def _child_main():
     os.dup2(devnull, 0)
     os.dup2(2, 1)                               # the student's prints go to the captured stream
     sys.dont_write_bytecode = True
+    threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True).start()
     module = None
     path = None
 
@@ -643,6 +644,14 @@ def _pickled(value):
 
 def _pickles(value):
     return _pickled(value) is not None
+
+
+def _orphan_watch(parent):
+    """End this process once the checker is gone (killed), even if the student's code loops."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 def _is_function(value):
