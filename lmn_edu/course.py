@@ -174,6 +174,7 @@ def add_run_config():
 # --- exercises ---------------------------------------------------------------------------
 
 CHECKS_MODULE = "lmn_edu_course_checks"   # the name checks.py is loaded under (its functions pickle by it)
+SHOWN_LINES = 5                           # lines of what a failed exercise printed, shown under its verdict
 
 
 def _need_lessons():
@@ -325,6 +326,11 @@ def _report(results, args, seed):
     checks = load_checks()
     for r in results:
         print(f"{'✓' if r.passed else '✗'} {r.lesson} {r.exercise}" + ("" if r.passed else f": {r.reason}"))
+        printed = r.output.strip().splitlines() if not r.passed else []
+        for line in printed[:SHOWN_LINES]:        # what the student printed, to debug with
+            print(f"    │ {line[:200]}")
+        if len(printed) > SHOWN_LINES:
+            print(f"    │ … {len(printed) - SHOWN_LINES} more lines printed")
         if args.hint and not r.passed:
             hints = checks[r.lesson][r.exercise].hints
             level = min(args.hint, len(hints))
@@ -335,19 +341,16 @@ def _report(results, args, seed):
     return status
 
 
-class _Parser:
+def _argument_parser(**kwargs):
     """argparse, with a usage error as one ``error:`` line (exit 2), never the usage block."""
+    import argparse
 
-    @staticmethod
-    def make():
-        import argparse
+    from .errors import LMNInputError
 
-        from .errors import LMNInputError
-
-        class Parser(argparse.ArgumentParser):
-            def error(self, message):
-                raise LMNInputError(message)
-        return Parser
+    class Parser(argparse.ArgumentParser):
+        def error(self, message):
+            raise LMNInputError(message)
+    return Parser(**kwargs)
 
 
 def _positive(kind):
@@ -367,7 +370,7 @@ def main(argv=None):
     from .errors import LMNInputError
     from .grading import TIMEOUT_S
     from .sandbox import CheckerError
-    parser = _Parser.make()(prog="python -m lmn_edu.course", description=__doc__.split("\n")[0])
+    parser = _argument_parser(prog="python -m lmn_edu.course", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="the lessons and their exercises, with difficulty and minutes")
     c = sub.add_parser("check", help="check a lesson's exercises, or all of them")

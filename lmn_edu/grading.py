@@ -219,6 +219,8 @@ def grade_file(exercises, path, *, checks, seed, timeout=TIMEOUT_S, protect=None
                 child.take_output()
                 fn = StudentFunction(child, ex.name, ex.forbid, Clock(limit))
                 reason = _verdict(ex, fn, case_rng(seed, ex.lesson, ex.name))
+                if child.flooded and not fn.incident:   # it answered before the flood was seen
+                    reason = child.flood_reason()
                 output = child.take_output()
             results.append(Result(ex.lesson, ex.name, not reason, reason, ex.stars, ex.minutes, seed, output,
                                   str(path)))

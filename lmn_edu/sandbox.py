@@ -195,6 +195,13 @@ class Child:
             if flood:
                 self._kill()
 
+    @property
+    def flooded(self):
+        return self._flood
+
+    def flood_reason(self, during="during the call"):
+        return f"printed more than {FLOOD_BYTES >> 20} MiB {during} (an output flood), so it was stopped"
+
     def take_output(self):
         """What the student's code printed since the last call of this (capped), and reset."""
         with self._lock:
@@ -220,7 +227,7 @@ class Child:
             code = self._proc.wait()
             return f"closed its connection to the checker {during}"
         if self._flood:
-            return f"printed more than {FLOOD_BYTES >> 20} MiB {during} (an output flood), so it was stopped"
+            return self.flood_reason(during)
         if code < 0:
             return f"its process was killed by {_signal_name(-code)} {during}"
         return f"its process ended with exit status {code} {during} (os._exit or a crash?)"
