@@ -338,3 +338,10 @@ def test_the_case_generator_is_keyed_by_seed_lesson_and_name():
     assert not np.array_equal(a, grading.case_rng(5, "04", PAIR).normal(size=3))
     assert not np.array_equal(a, grading.case_rng(6, "04", R2).normal(size=3))
     assert partial   # (imported for the checks module above)
+
+
+def test_what_a_failed_exercise_printed_is_shown_under_it(tmp_path, capsys):
+    out = check(tmp_path, capsys, "def r_squared_line(y, lam):\n    print('debug', len(y))\n    return 0.5\n")[1]
+    lines = out.splitlines()
+    at = [i for i, x in enumerate(lines) if x.startswith(f"✗ 04 {R2}: ")][0]
+    assert lines[at + 1].startswith("    │ debug ")
