@@ -41,9 +41,10 @@ def test_stubs_and_solutions_define_the_same_functions(lesson):
 def test_a_wrong_answer_fails_with_a_hint(tmp_path):
     # a stub that returns something, but the wrong thing, fails too (not only NotImplementedError)
     bad = tmp_path / "05.py"
-    bad.write_text("def entropy_from_eigenvalues(mu):\n    return 1.0\n\ndef lmn(L):\n    return float(len(L))\n")
+    bad.write_text("def entropy_from_eigenvalues(mu):\n    return 1.0\n\ndef lmn(L):\n    return float(len(L))\n\n"
+                   "def two_block_lmn(n1, n2, eps):\n    return 2.0\n")
     results = course.run_checks("05", path=bad)
-    assert [ok for _, ok, _ in results] == [False, False]
+    assert [ok for _, ok, _ in results] == [False, False, False]
     assert all("Hint:" in msg for _, _, msg in results)
 
 
