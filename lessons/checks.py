@@ -145,8 +145,10 @@ def check_central_difference(fn, rng):
         c, B, theta = rng.normal(size=d), rng.normal(size=(d, d)), rng.normal(size=d)
         h = float(rng.uniform(0.01, 0.3))
         want = c * np.cos(theta) * np.sin(h) / h + (B + B.T) @ theta     # exact, not the gradient
+        before = theta.copy()
         close(fn(partial(_sines_and_quadratic, c, B), theta, h), want, f"central difference with h = {h}",
               rtol=1e-9, atol=1e-9)
+        assert np.array_equal(theta, before), "θ was changed"          # the call's changes come back
 
 
 def _random_params(rng, square=False):
@@ -248,7 +250,11 @@ def check_adamw_step(fn, rng):
     for t in range(1, 5):                                          # from the start
         g = rng.normal(size=theta.shape)
         want, state = _adamw_steps(opt, theta, [g], state)
-        theta, m, v = fn(theta, g, m, v, t, lr=lr, betas=betas, eps=eps, weight_decay=wd)
+        args = [theta, g, m, v]
+        before = [x.copy() for x in args]
+        theta, m, v = fn(*args, t, lr=lr, betas=betas, eps=eps, weight_decay=wd)
+        for old, arg, name in zip(before, args, "θgmv"):
+            assert np.array_equal(old, arg), f"step {t}: the input {name} was changed in place"
         close(theta, want, f"θ after step {t} {what}")
         close(m, state["m"]["w"], f"m after step {t}")
         close(v, state["v"]["w"], f"v after step {t}")
@@ -282,7 +288,7 @@ def check_r_squared_line(fn, rng):
               "constant with rounding noise (spread 1e-14 of its size)": c * (1 + 1e-14 * rng.normal(size=n)),
               "a big offset plus a small bend": 1e6 + (lam - lam.mean()) ** 2}
     for name, y in curves.items():
-        close(fn(y, lam), _r2_reference(y, lam), f"r² of {name} (n = {n})", rtol=1e-9, atol=1e-9)
+        close(fn(y, lam), _r2_reference(y, lam), f"for the {name} curve (n = {n}), r²", rtol=1e-9, atol=1e-9)
     y = c * (1 + 1e-8 * rng.normal(size=n))                         # tiny, but far above the tolerance: a real curve
     close(fn(y, lam), _r2_reference(y, lam), "r² of a curve whose spread is 1e-8 of its size (not flat)",
           rtol=1e-4, atol=1e-6)
@@ -453,7 +459,7 @@ def check_relu_kinks(fn, rng):
         lo = float(rng.integers(-16, 0)) / 8
         hi = lo + float(rng.integers(1, 32)) / 8
         x = np.concatenate([[lo, hi], rng.integers(int(8 * lo) - 8, int(8 * hi) + 8, size=6) / 8])   # dyadic: exact
-        x = np.concatenate([x, x[rng.integers(len(x), size=2)]])                                       # shared kinks
+        x = np.concatenate([x, x[rng.integers(len(x), size=2)], [(lo + hi) / 2] * 2])                   # shared kinks
         w = rng.choice([-1, 1], size=len(x)) * 2.0 ** rng.integers(-3, 4, size=len(x))
         b = -w * x                                                                  # unit k bends at x_k, exactly
         w, b = np.append(w, 0.0), np.append(b, rng.normal())                        # a unit that never bends
@@ -895,6 +901,9 @@ def check_max_relative_difference(fn, rng):
         else:
             close(got, max(diffs), f"largest relative difference of {key} over {len(diffs)} matching steps")
     equal(fn([{"step": 0, key: 1.0}], [{"step": 10, key: 1.0}], key), None, "two histories with no step in common")
+    a = [{"step": 0, key: 0.0}, {"step": 1, key: 1e-13}]
+    close(fn(a, [{"step": 1, key: 2e-13}, {"step": 0, key: 5e-13}], key), 0.5, f"{a} against values 5e-13 and 2e-13 "
+          "(|a − b| / max(|a|, 1e-12))")
 
 
 @exercise("12", stars=3, minutes=25, forbid=("lmn_edu.mlp.logsumexp", "lmn_edu.mlp.cross_entropy", "lmn_edu.mlp.loss",

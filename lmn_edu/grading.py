@@ -18,12 +18,35 @@ A check lives in ``lessons/checks.py`` and is declared with :func:`exercise`::
   answer that calls one of them (directly, or through another package function that calls it)
   is reported as such and does not pass.
 - ``stars`` (1–3) and ``minutes`` are the exercise's difficulty and the time it takes a student.
+- ``timeout``: seconds the student's calls may take in all, when the command's ``--timeout``
+  (default :data:`TIMEOUT_S`) is too short for this exercise.
+
+The student's function runs in a child process (lmn_edu.sandbox); ``fn`` forwards each call to it.
+What that means for a check:
+
+- **A callable passed to the student must pickle by reference**: a module-level function of
+  lessons/checks.py or of lmn_edu, or a ``functools.partial`` of one (``partial(_tanh_layer, W)``,
+  not ``lambda x: np.tanh(x @ W)``). It runs in the child with every package function allowed.
+  Other arguments travel as copies; what the student changes in place in an array, list or dict
+  argument is copied back after the call (so "θ was changed" can be checked).
+- Answers come back as data only: numbers, strings, lists, tuples, dicts, NumPy arrays (a torch
+  tensor or an ndarray subclass comes back as an ndarray). An exception of the student's comes
+  back as the same builtin type (a check may expect a ValueError), others as ``StudentError``.
+- ``forbid`` names functions or methods (``lmn_edu.adamw.AdamW.step``), not classes.
+- checks.py is loaded in each child too (so that its functions unpickle): keep its import light.
+- The exercise passes only when the check returns normally after calling ``fn`` at least once and
+  nothing happened in the child (an exit, a signal, a hang, an output flood, a forbidden call),
+  even if the check caught the error.
 """
-from dataclasses import dataclass
+import zlib
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["Exercise", "exercise", "close", "collect"]
+__all__ = ["Exercise", "exercise", "close", "collect", "Result", "grade_file", "case_rng", "TIMEOUT_S"]
+
+TIMEOUT_S = 5.0   # seconds the student's calls of one exercise may take, by default
+LOAD_FACTOR = 3   # loading the file may take this many times as long (a student may import torch)
 
 
 @dataclass(frozen=True)
@@ -81,9 +104,13 @@ def close(got, want, what, rtol=1e-9, atol=1e-12):
     The AssertionError names ``what`` and shows the values that differ in full (every digit), with
     their index for arrays and how many entries differ."""
     try:
-        g = np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise AssertionError(f"{what}: got {_short(got)}, which is not a number or an array of numbers") from None
+        g = np.asarray(got)
+    except (TypeError, ValueError):         # a ragged list
+        g = np.asarray(None)
+    if g.dtype.kind not in "biuf":          # None, strings, objects, complex numbers
+        hint = " (does the function return its result?)" if got is None else ""
+        raise AssertionError(f"{what}: got {_short(got)}, which is not a number or an array of numbers{hint}")
+    g = g.astype(np.float64)
     w = np.asarray(want, dtype=np.float64)
     if g.shape != w.shape:
         raise AssertionError(f"{what}: got shape {g.shape}, expected {w.shape}")
@@ -103,3 +130,99 @@ def close(got, want, what, rtol=1e-9, atol=1e-12):
 def _short(x, n=80):
     text = repr(x)
     return text if len(text) <= n else text[:n] + "…"
+
+
+# --- reaching a verdict --------------------------------------------------------------------
+
+@dataclass
+class Result:
+    """The verdict on one exercise, as a gradebook wants it (``as_dict``)."""
+    lesson: str
+    exercise: str
+    passed: bool
+    reason: str            # "" when passed; else one line saying what happened
+    stars: int
+    minutes: int
+    seed: int
+    output: str = ""       # what the student's code printed during the exercise (capped)
+    file: str = ""         # the file checked
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def case_rng(seed, lesson, name):
+    """The random cases of exercise ``name``: the same for the same seed, whatever else is checked."""
+    return np.random.default_rng([int(seed), int(lesson), zlib.crc32(name.encode())])
+
+
+def _one_line(text, n=500):
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _verdict(ex, fn, rng):
+    """'' when the check passed on the student's ``fn``; else the reason, in one line."""
+    from .sandbox import CheckerError, Incident
+    reason = ""
+    try:
+        ex.check(fn, rng)
+    except Incident as e:
+        reason = e.reason
+    except CheckerError as e:
+        reason = f"the checker could not run this exercise: {e}"
+    except Exception as e:
+        if e is fn.raised:                       # the student's own exception, passed through
+            typename, message, where = e.student
+            if typename == "NotImplementedError":
+                reason = "not implemented yet (the function raises NotImplementedError)"
+            else:
+                reason = f"raised {typename}: {message}{where}"
+        elif isinstance(e, AssertionError):
+            reason = str(e) or "wrong answer"
+        else:
+            reason = f"the answer could not be checked ({type(e).__name__}: {e})"
+    if fn.incident:                              # even if the check caught it
+        reason = fn.incident
+    elif not reason and fn.calls == 0:
+        reason = "the check never called the function (a defect of the check)"
+    return _one_line(reason)
+
+
+def grade_file(exercises, path, *, checks, seed, timeout=TIMEOUT_S, protect=None):
+    """[Result] of each Exercise of ``exercises`` (one lesson's, in order) on the student's file.
+
+    ``checks``: (path, module name) of the loaded checks module; ``protect``: a folder the
+    student's code may not read (the reference solutions). One child process serves the file; a
+    fresh one is started after an exercise that ended its child."""
+    from .sandbox import Child, Clock, Incident, StudentFunction
+    exercises = list(exercises)
+    forbid = sorted({name for ex in exercises for name in ex.forbid})
+    results, child, names, load_failure = [], None, set(), None
+    try:
+        for ex in exercises:
+            limit = ex.timeout or timeout
+            if load_failure is None and (child is None or child.dead):
+                if child is not None:
+                    child.close()
+                child = Child(path, checks, forbid, protect)
+                try:
+                    names = child.load(LOAD_FACTOR * limit)
+                except Incident as e:
+                    load_failure = e.reason
+            output = ""
+            if load_failure is not None:
+                reason = load_failure
+            elif ex.name not in names:
+                reason = f"{path.name} defines no function {ex.name}"
+            else:
+                child.take_output()
+                fn = StudentFunction(child, ex.name, ex.forbid, Clock(limit))
+                reason = _verdict(ex, fn, case_rng(seed, ex.lesson, ex.name))
+                output = child.take_output()
+            results.append(Result(ex.lesson, ex.name, not reason, reason, ex.stars, ex.minutes, seed, output,
+                                  str(path)))
+    finally:
+        if child is not None:
+            child.close()
+    return results
