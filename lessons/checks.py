@@ -116,7 +116,8 @@ def check_is_group(fn, rng):
              ("the trivial group", np.zeros((1, 1), int), True),
              ("a 5-element loop (identity, inverses, Latin square; not associative)", LOOP5, False),
              (f"subtraction mod {n + 1}", np.subtract.outer(np.arange(n + 1), np.arange(n + 1)) % (n + 1), False),
-             (f"max on {n} symbols (associative, identity 0, no inverses)", np.maximum.outer(np.arange(n), np.arange(n)), False),
+             (f"max on {n} symbols (associative, identity 0, no inverses)",
+              np.maximum.outer(np.arange(n), np.arange(n)), False),
              (f"a ∘ b = a on {n} symbols (associative, no identity)", np.repeat(np.arange(n)[:, None], n, axis=1), False)]
     broken = np.add.outer(np.arange(n), np.arange(n)) % n
     broken[rng.integers(n), rng.integers(n)] = n                  # one entry outside the symbols
@@ -231,7 +232,8 @@ def check_steps_to_halve(fn, rng):
         q, t = 1 - lr * wd, fn(lr, wd)
         assert isinstance(t, (int, np.integer)) and t >= 1, f"lr {lr}, weight decay {wd}: got {t!r}, expected an int ≥ 1"
         assert q ** t <= 0.5, f"lr {lr}, weight decay {wd}: after {t} steps θ is still × {q ** t!r} > ½"
-        assert t == 1 or q ** (t - 1) > 0.5, f"lr {lr}, weight decay {wd}: {t - 1} steps already halve θ (× {q ** (t - 1)!r})"
+        assert t == 1 or q ** (t - 1) > 0.5, \
+            f"lr {lr}, weight decay {wd}: {t - 1} steps already halve θ (× {q ** (t - 1)!r})"
 
 
 @exercise("03", stars=2, minutes=20, forbid=("lmn_edu.adamw.AdamW.step",),
@@ -380,7 +382,8 @@ def check_entropy_from_eigenvalues(fn, rng):
     n = int(rng.integers(2, 12))
     mu = rng.normal(size=n) * rng.uniform(0.1, 10)
     mu[0], mu[1] = -abs(mu[0]), 0.0                                # one negative, one exactly zero
-    spectra = {"random, some negative, one zero": mu, "3, −1, 0 and 1": np.array([3.0, -1, 0, 1]), "one nonzero": np.eye(1, n, 0)[0] * rng.uniform(1, 5),
+    spectra = {"random, some negative, one zero": mu, "3, −1, 0 and 1": np.array([3.0, -1, 0, 1]),
+               "one nonzero": np.eye(1, n, 0)[0] * rng.uniform(1, 5),
                "three equal blocks": np.repeat([4.0, 4.0, 4.0, 0.0], [1, 1, 1, 9])}
     for name, mu in spectra.items():
         mu = rng.permutation(mu)
@@ -582,7 +585,8 @@ def check_settled_step(fn, rng):
     cases = [settled_rows(rng) for _ in range(12)]
     p = int(rng.integers(3, 6))
     ends = [0.5] * int(rng.integers(1, 4)) + [0.995] * (p - 1)       # a stretch too short, but to the end
-    cases.append(([{"step": 10 * i, "test_acc": v} for i, v in enumerate(ends)], "test_acc", 0.99, p, 10 * (len(ends) - p + 1)))
+    cases.append(([{"step": 10 * i, "test_acc": v} for i, v in enumerate(ends)], "test_acc", 0.99, p,
+                  10 * (len(ends) - p + 1)))
     gap = [0.5, 1.0, None, 1.0, None, None, 1.0, 0.2, 1.0]             # None inside a stretch: skipped
     cases.append(([{"step": 10 * i, "train_acc": v} for i, v in enumerate(gap)], "train_acc", 1.0, 3, 10))
     for rows, key, threshold, patience, want in cases:
@@ -865,8 +869,10 @@ def check_collapse_margin(fn, rng):
         m = float(fn(dtype))
         one, name, slack = dtype(1), np.dtype(dtype).name, 0.01 if dtype is np.float16 else 0.001
         assert np.isfinite(m) and m > 0, f"{name}: got a margin of {m!r}"
-        assert one + np.exp(dtype(-(1 + slack) * m)) == one, f"{name}: just above your margin {m!r}, 1 + e^(−m) should round to 1"
-        assert one + np.exp(dtype(-(1 - slack) * m)) > one, f"{name}: just below your margin {m!r}, 1 + e^(−m) should stay above 1"
+        assert one + np.exp(dtype(-(1 + slack) * m)) == one, \
+            f"{name}: just above your margin {m!r}, 1 + e^(−m) should round to 1"
+        assert one + np.exp(dtype(-(1 - slack) * m)) > one, \
+            f"{name}: just below your margin {m!r}, 1 + e^(−m) should stay above 1"
 
 
 def _drifting_rows(rng, key):
@@ -928,10 +934,12 @@ def check_cross_entropy_in(fn, rng):
         zr = z.astype(dtype).astype(np.float64)                      # the logits as the dtype holds them
         want = logsumexp(zr, axis=1) - zr[np.arange(N), labels]
         got = fn(z, labels, dtype)
-        assert np.asarray(got).dtype == np.dtype(dtype), f"{np.dtype(dtype).name}: got losses of dtype {np.asarray(got).dtype}"
+        assert np.asarray(got).dtype == np.dtype(dtype), \
+            f"{np.dtype(dtype).name}: got losses of dtype {np.asarray(got).dtype}"
         got = np.asarray(got, dtype=np.float64)
         for n in np.flatnonzero(wide):
-            assert got[n] == 0, (f"{np.dtype(dtype).name}, sample {n}: margin {zr[n, labels[n]] - np.delete(zr[n], labels[n]).max():.1f} "
-                                 f"collapses the loss to exactly 0 in this dtype; got {got[n]!r}")
+            margin = zr[n, labels[n]] - np.delete(zr[n], labels[n]).max()
+            assert got[n] == 0, (f"{np.dtype(dtype).name}, sample {n}: a margin of {margin:.1f} collapses the loss "
+                                 f"to exactly 0 in this dtype; got {got[n]!r}")
         close(got, want, f"{np.dtype(dtype).name} losses (logits up to {np.abs(z).max():.0f})", rtol=0,
               atol=16 * eps * (1 + np.abs(z).max()))
