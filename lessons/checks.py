@@ -311,7 +311,7 @@ def _random_layer(rng, d=None, k=None):
           hints=("One line, n_lambda points on it, one curve per output: average their r².",
                  "Evaluate f on all the points of the line in one call: a (n_lambda, D) batch in, "
                  "(n_lambda, K) out; each column is a curve in λ.",
-                 "λ runs from 0 to 1 with both ends included, n_lambda values (np.linspace counts them, "
+                 "λ runs from 0 to 1 with both ends included, n_lambda values (count the points, "
                  "not the gaps); a constant output column is a straight line."))
 def check_connectivity_pair(fn, rng):
     for n_lambda in (None, 3, int(rng.integers(4, 40))):

@@ -56,6 +56,16 @@ def test_each_lesson_lists_its_checked_exercises_with_stars_and_minutes():
         assert stars == sorted(stars), f"{lesson.name}: exercises not ordered easy to hard: {stars}"
 
 
+def test_hints_go_from_a_nudge_to_the_idea_without_code():
+    from lmn_edu import course
+    code = re.compile(r"np\.|\[:|\bdef |\breturn \w+\(|\blambda\b|\w+\(\w+\)\s*$|==|\+=|\bimport\b")
+    for lesson, exercises in course.load_checks().items():
+        for name, ex in exercises.items():
+            assert len(ex.hints) >= 3, f"{lesson} {name}: {len(ex.hints)} hints, expected three levels"
+            for hint in ex.hints:
+                assert not code.search(hint), f"{lesson} {name}: a hint reads like code: {hint!r}"
+
+
 def test_lessons_use_the_package_not_copies():
     for lesson in LESSONS:
         text = lesson.read_text(encoding="utf-8")
