@@ -470,6 +470,56 @@ def check_relu_kinks(fn, rng):
         close(np.sort(np.asarray(fn(w, b, lo, hi), dtype=float)), want, f"kinks inside ({lo}, {hi})", rtol=0, atol=1e-12)
 
 
+
+def _patterns(w1, b1, W2, b2, x):
+    """The on/off pattern of every unit of both layers at the points x (M,): (M, H1 + H2) bools."""
+    z1 = x[:, None] * w1 + b1                                     # (M, H1)
+    z2 = np.maximum(z1, 0) @ W2 + b2                              # (M, H2)
+    return np.concatenate([z1 > 0, z2 > 0], axis=1), np.concatenate([z1, z2], axis=1)
+
+
+@exercise("06", stars=3, minutes=30,
+          hints=("Do it layer by layer: you already know where the first layer bends.",
+                 "Between two consecutive kinks of the first layer, every unit of that layer is either on "
+                 "or off, so the first layer is an affine function of x there, and so is every "
+                 "pre-activation of the second layer: solve for its zero on that piece only.",
+                 "A zero of a second-layer unit counts only if it falls inside the piece where you "
+                 "solved for it. Collect the kinks of both layers, keep those strictly inside (lo, hi), "
+                 "sort them and list each once."))
+def check_relu_region_edges(fn, rng):
+    for _ in range(8):
+        H1, H2 = int(rng.integers(2, 7)), int(rng.integers(1, 7))
+        w1, b1 = rng.normal(size=H1), rng.normal(size=H1)
+        W2, b2 = rng.normal(size=(H1, H2)), rng.normal(size=H2)
+        w1[0] = 0.0                                               # a unit that never switches
+        b2[-1] = -100.0                                           # a second-layer unit that stays off
+        lo = float(rng.uniform(-4, -1))
+        hi = lo + float(rng.uniform(1, 6))
+        if H1 > 1:
+            b1[1] = -w1[1] * lo                                   # a first-layer kink at lo: not inside
+        what = f"a net with {H1} and {H2} units on ({lo}, {hi})"
+        got = np.asarray(fn(w1, b1, W2, b2, lo, hi), dtype=float).ravel()
+        assert np.all((got > lo) & (got < hi)), f"{what}: edges outside the interval: {got.tolist()}"
+        assert np.all(np.diff(got) > 0), f"{what}: edges not sorted or listed twice: {got.tolist()}"
+        pattern, z = _patterns(w1, b1, W2, b2, got)
+        scale = 1 + np.abs(z).max(initial=0)
+        off = np.abs(z).min(axis=1, initial=np.inf) if len(got) else np.zeros(0)
+        bad = np.flatnonzero(off > 1e-9 * scale)
+        assert not len(bad), (f"{what}: at x = {float(got[bad[0]])!r} no unit switches (the nearest pre-activation is "
+                              f"{float(off[bad[0]])!r} from 0): an edge must be exact, not from a grid")
+        delta = 1e-7 * (hi - lo)
+        before, _ = _patterns(w1, b1, W2, b2, got - delta)
+        after, _ = _patterns(w1, b1, W2, b2, got + delta)
+        same = np.flatnonzero(np.all(before == after, axis=1))
+        assert not len(same), f"{what}: at x = {float(got[same[0]])!r} a unit touches 0 but the pattern does not change"
+        grid = np.linspace(lo, hi, 20_001)[1:-1]                  # the ends themselves are not inside
+        change = np.flatnonzero(np.any(np.diff(_patterns(w1, b1, W2, b2, grid)[0], axis=0), axis=1))
+        found = np.searchsorted(got, grid[change + 1] + 1e-12) - np.searchsorted(got, grid[change] - 1e-12)
+        missed = change[found == 0]
+        assert not len(missed), (f"{what}: the pattern changes between x = {float(grid[missed[0]])!r} and "
+                                 f"{float(grid[missed[0] + 1])!r}, but no edge is listed there")
+
+
 # --- 07 ------------------------------------------------------------------------------------
 
 def _accuracy(rng, i, first):

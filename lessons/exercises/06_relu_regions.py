@@ -29,3 +29,14 @@ def relu_kinks(w, b, lo, hi):
     Unit k switches on or off where x·w_k + b_k = 0; a unit with w_k = 0 never switches.
     """
     raise NotImplementedError("your turn: see the docstring")
+
+
+def relu_region_edges(w1, b1, W2, b2, lo, hi):
+    """★★★ (30 min) The exact linear regions of a two-layer ReLU net on a 1-D input: where they end.
+
+    The net: x ↦ relu(relu(x·w1 + b1) W2 + b2), with w1, b1 (H1,), W2 (H1, H2), b2 (H2,). A region
+    ends wherever a unit of either layer switches on or off (its pre-activation crosses 0).
+    Return those positions strictly inside (lo, hi), sorted, each once — exactly, to rounding,
+    not read off a grid. Between two kinks of the first layer, the first layer is affine in x.
+    """
+    raise NotImplementedError("your turn: see the docstring")

@@ -33,3 +33,23 @@ def relu_kinks(w, b, lo, hi):
     w, b = np.asarray(w, float), np.asarray(b, float)
     x = -b[w != 0] / w[w != 0]
     return np.unique(x[(x > lo) & (x < hi)])
+
+
+def relu_region_edges(w1, b1, W2, b2, lo, hi):
+    """★★★ (30 min) The exact linear regions of a two-layer ReLU net on a 1-D input: where they end.
+
+    The net: x ↦ relu(relu(x·w1 + b1) W2 + b2), with w1, b1 (H1,), W2 (H1, H2), b2 (H2,). A region
+    ends wherever a unit of either layer switches on or off (its pre-activation crosses 0).
+    Return those positions strictly inside (lo, hi), sorted, each once — exactly, to rounding,
+    not read off a grid. Between two kinks of the first layer, the first layer is affine in x.
+    """
+    w1, b1 = np.asarray(w1, float), np.asarray(b1, float)
+    first = relu_kinks(w1, b1, lo, hi)                        # where layer 1 switches
+    bounds = np.concatenate([[lo], first, [hi]])
+    edges = [first]
+    for s, e in zip(bounds[:-1], bounds[1:]):
+        on = ((s + e) / 2 * w1 + b1) > 0                      # layer 1's pattern on this piece
+        a, c = (w1 * on) @ W2, (b1 * on) @ W2 + b2            # layer 2: z2(x) = x·a + c here, (H2,)
+        x = -c[a != 0] / a[a != 0]
+        edges.append(x[(x > s) & (x < e)])
+    return np.unique(np.concatenate(edges))
