@@ -151,9 +151,11 @@ course.done()
 # ## Exercises
 #
 # Edit the stubs in `lessons/exercises/01_tasks.py`, then check them from the repository root
-# (or from `lessons/`) with `python -m lmn_edu.course check 01`: ✓ or ✗ per exercise, with a hint.
+# (or from `lessons/`) with `python -m lmn_edu.course check 01`: ✓ or ✗ per exercise. Stuck? Add
+# `--hint` for a nudge, `--hint 2` and `--hint 3` for more of the idea (never the code). Easy to hard:
 #
-# 1. **Implement** `operation_table(inputs, labels, vocab_size)`: the table T[a, b] = a ∘ b from a task's rows.
-# 2. **Implement** `commuting_pairs(T)`: how many ordered pairs commute (S4: 120).
-# 3. **Predict, then run.** With `train_frac=0.5` instead of 0.8, what share of the add test pairs has its mirror (b, a) in the training set? Write your guess, change the split in the last cell, run it.
-# 4. **Open question.** Would a network that only learned "a ∘ b = b ∘ a" score well on add's test pairs? What does that say about the test accuracy of commutative tasks?
+# 1. ★ (5 min) **Implement** `operation_table`: the table T[a, b] = a ∘ b from a task's rows (−1 where a pair is missing).
+# 2. ★ (5 min) **Implement** `commuting_pairs`: how many ordered pairs commute (S4: 120).
+# 3. ★★ (20 min) **Implement** `is_group`: closure, identity, inverses, associativity: is a table a group? (a non-associative loop must say no).
+# 4. **Predict, then run.** With `train_frac=0.5` instead of 0.8, what share of the add test pairs has its mirror (b, a) in the training set? Write your guess, change the split in the last cell, run it.
+# 5. **Open question.** Would a network that only learned "a ∘ b = b ∘ a" score well on add's test pairs? What does that say about the test accuracy of commutative tasks?

@@ -138,9 +138,11 @@ course.done()
 # ## Exercises
 #
 # Edit the stubs in `lessons/exercises/02_mlp.py`, then check them from the repository root
-# (or from `lessons/`) with `python -m lmn_edu.course check 02`: ✓ or ✗ per exercise, with a hint.
+# (or from `lessons/`) with `python -m lmn_edu.course check 02`: ✓ or ✗ per exercise. Stuck? Add
+# `--hint` for a nudge, `--hint 2` and `--hint 3` for more of the idea (never the code). Easy to hard:
 #
-# 1. **Implement** `forward(params, inputs)` with NumPy only (embedding lookup, two SiLU layers, linear output).
-# 2. **Implement** `central_difference(f, theta, h)`: the gradient of a scalar function by central differences.
-# 3. **Predict, then run.** Change `h = 1e-5` to `1e-9` in the gradient cell. Will the largest |autograd − finite difference| grow or shrink, and by about how much? (Hint: rounding error ε·loss/h.)
-# 4. **Open question.** The embedding rows of tokens absent from a batch get zero gradient. With full-batch training (as here) that never happens; what would change with mini-batches?
+# 1. ★ (10 min) **Implement** `central_difference`: the gradient of a scalar function by central differences, for the h given.
+# 2. ★★ (15 min) **Implement** `forward`: the MLP's logits with NumPy only (embedding lookup, two SiLU layers, linear output).
+# 3. ★★★ (25 min) **Implement** `output_layer_grad`: ∂loss/∂W3 and ∂loss/∂b3 of the mean cross-entropy, derived by hand, stable for large logits.
+# 4. **Predict, then run.** Change `h = 1e-5` to `1e-9` in the gradient cell. Will the largest |autograd − finite difference| grow or shrink, and by about how much? (Hint: rounding error ε·loss/h.)
+# 5. **Open question.** The embedding rows of tokens absent from a batch get zero gradient. With full-batch training (as here) that never happens; what would change with mini-batches?

@@ -171,9 +171,11 @@ course.done()
 # ## Exercises
 #
 # Edit the stubs in `lessons/exercises/03_adamw.py`, then check them from the repository root
-# (or from `lessons/`) with `python -m lmn_edu.course check 03`: ✓ or ✗ per exercise, with a hint.
+# (or from `lessons/`) with `python -m lmn_edu.course check 03`: ✓ or ✗ per exercise. Stuck? Add
+# `--hint` for a nudge, `--hint 2` and `--hint 3` for more of the idea (never the code). Easy to hard:
 #
-# 1. **Implement** `adamw_step(theta, g, m, v, t, …)`: one AdamW step, decay first, as `lmn_edu.AdamW` does.
-# 2. **Implement** `decay_after(theta0, lr, weight_decay, t)`: θ after t zero-gradient steps, in closed form.
-# 3. **Predict, then run.** With weight decay 0.2 and lr 1e-3, after how many zero-gradient steps is a weight halved? Compute it from your `decay_after`, then check with `lmn_edu.AdamW`.
-# 4. **Open question.** The paper's grokking needs weight decay. Which part of the AdamW step still acts once the training loss is almost zero, and what does it do to the network?
+# 1. ★ (5 min) **Implement** `decay_after`: θ after t zero-gradient steps, in closed form.
+# 2. ★ (10 min) **Implement** `steps_to_halve`: the first whole number of zero-gradient steps that halves a weight.
+# 3. ★★ (20 min) **Implement** `adamw_step`: one AdamW step, decay first, as `lmn_edu.AdamW` does (also resumed at a later step).
+# 4. **Predict, then run.** With weight decay 0.2 and lr 1e-3, after how many zero-gradient steps is a weight halved? Compute it from your `decay_after`, then check with `lmn_edu.AdamW`.
+# 5. **Open question.** The paper's grokking needs weight decay. Which part of the AdamW step still acts once the training loss is almost zero, and what does it do to the network?

@@ -150,9 +150,11 @@ course.done()
 # ## Exercises
 #
 # Edit the stubs in `lessons/exercises/04_linear_connectivity.py`, then check them from the repository root
-# (or from `lessons/`) with `python -m lmn_edu.course check 04`: ✓ or ✗ per exercise, with a hint.
+# (or from `lessons/`) with `python -m lmn_edu.course check 04`: ✓ or ✗ per exercise. Stuck? Add
+# `--hint` for a nudge, `--hint 2` and `--hint 3` for more of the idea (never the code). Easy to hard:
 #
-# 1. **Implement** `r_squared_line(y, lam)`: r² of one curve against λ, with the flat-line rule.
-# 2. **Implement** `connectivity_pair(f, xi, xj)`: L_ij of one pair of points.
-# 3. **Predict, then run.** For f(x) = x² on the line from −1 to 1 + s, what is L_ij at s = 0? Does it rise or fall as s grows? Use your `connectivity_pair` with s = 0, 0.5, 2.
-# 4. **Open question.** r² ignores the size of a bend (lesson 04's last check). Is that a good property for measuring the complexity of a network? Think of a tiny wiggle on a big straight line.
+# 1. ★★ (15 min) **Implement** `r_squared_line`: r² of one curve against λ, with the flat-line rule.
+# 2. ★★ (15 min) **Implement** `connectivity_pair`: L_ij of one pair of points, for any `n_lambda`.
+# 3. ★★★ (30 min) **Implement** `connectivity_matrix`: the whole matrix L: symmetric, L_ii = 1, equal points linear by definition (f may be noisy).
+# 4. **Predict, then run.** For f(x) = x² on the line from −1 to 1 + s, what is L_ij at s = 0? Does it rise or fall as s grows? Use your `connectivity_pair` with s = 0, 0.5, 2.
+# 5. **Open question.** r² ignores the size of a bend (lesson 04's last check). Is that a good property for measuring the complexity of a network? Think of a tiny wiggle on a big straight line.

@@ -160,7 +160,7 @@ course.compare(neg.mean() < 0.05 and np.all(top > 0),
 fig = Figure(figsize=(14, 4.2), layout="constrained")
 ax1, ax2, ax3 = fig.subplots(1, 3)
 im = ax1.imshow(0.2 + 0.8 * blocks(12, 6, 2), vmin=0, vmax=1, cmap="magma")
-fig.colorbar(im, ax=ax1, label="L_ij")
+fig.colorbar(im, ax=ax1).ax.set_title("L_ij", fontsize=9)   # above the bar: a side label would run into ax2's
 ax1.set_title("L: blocks 12, 6, 2 with ε = 0.2")
 ax1.set_xlabel("point j")
 ax1.set_ylabel("point i")
@@ -182,9 +182,11 @@ course.done()
 # ## Exercises
 #
 # Edit the stubs in `lessons/exercises/05_from_L_to_LMN.py`, then check them from the repository root
-# (or from `lessons/`) with `python -m lmn_edu.course check 05`: ✓ or ✗ per exercise, with a hint.
+# (or from `lessons/`) with `python -m lmn_edu.course check 05`: ✓ or ✗ per exercise. Stuck? Add
+# `--hint` for a nudge, `--hint 2` and `--hint 3` for more of the idea (never the code). Easy to hard:
 #
-# 1. **Implement** `entropy_from_eigenvalues(mu)`: S_NL in bits (mind zero eigenvalues).
-# 2. **Implement** `lmn(L)`: the LMN of a connectivity matrix.
-# 3. **Predict, then run.** Blocks of sizes 10 and 10 give LMN 2. What do blocks of sizes 19 and 1 give: close to 2, or close to 1? Compute it with your `lmn`.
-# 4. **Open question.** Eq (3) takes |μ|. What would go wrong if it kept only the positive eigenvalues, given that about 40% of a network's are negative?
+# 1. ★ (10 min) **Implement** `entropy_from_eigenvalues`: S_NL in bits (mind negative and zero eigenvalues).
+# 2. ★ (5 min) **Implement** `lmn`: the LMN of a connectivity matrix.
+# 3. ★★ (20 min) **Implement** `two_block_lmn`: the LMN of two blocks linked by ε, for blocks of millions of points (eigenvalues by hand).
+# 4. **Predict, then run.** Blocks of sizes 10 and 10 give LMN 2. What do blocks of sizes 19 and 1 give: close to 2, or close to 1? Compute it with your `lmn`.
+# 5. **Open question.** Eq (3) takes |μ|. What would go wrong if it kept only the positive eigenvalues, given that about 40% of a network's are negative?

@@ -229,9 +229,12 @@ course.done()
 # ## Exercises
 #
 # Edit the stubs in `lessons/exercises/06_relu_regions.py`, then check them from the repository root
-# (or from `lessons/`) with `python -m lmn_edu.course check 06`: ✓ or ✗ per exercise, with a hint.
+# (or from `lessons/`) with `python -m lmn_edu.course check 06`: ✓ or ✗ per exercise. Stuck? Add
+# `--hint` for a nudge, `--hint 2` and `--hint 3` for more of the idea (never the code). Easy to hard:
 #
-# 1. **Implement** `ideal_soft_count(region)`: the LMN of the ideal same-region matrix, 2^H(fractions).
-# 2. **Implement** `relu_kinks(w, b, lo, hi)`: where one ReLU layer on a 1-D input bends.
-# 3. **Predict, then run.** Double the width of the nets (`WIDTHS`). Will the number of regions double? Will the LMN? Run it and compare with your guess.
-# 4. **Open question.** LMN counts "distinctly different" linear maps, weighted by points. Which is the better measure of a network's complexity for generalization, and why might the answer depend on the data?
+# 1. ★ (10 min) **Implement** `ideal_soft_count`: the LMN of the ideal same-region matrix, 2^H(fractions), for any region labels.
+# 2. ★ (5 min) **Implement** `sharp_silu`: silu_β(z) = silu(βz)/β without overflow, for β up to 10⁶.
+# 3. ★★ (15 min) **Implement** `relu_kinks`: where one ReLU layer on a 1-D input bends, strictly inside the interval, each position once.
+# 4. ★★★ (30 min) **Implement** `relu_region_edges`: the exact region edges of a two-layer ReLU net on a 1-D input, as the lesson's `relu_regions` finds them.
+# 5. **Predict, then run.** Double the width of the nets (`WIDTHS`). Will the number of regions double? Will the LMN? Run it and compare with your guess.
+# 6. **Open question.** LMN counts "distinctly different" linear maps, weighted by points. Which is the better measure of a network's complexity for generalization, and why might the answer depend on the data?

@@ -32,7 +32,7 @@ from lmn_edu.course import check, compare
 
 import numpy as np
 
-from lmn_edu.analysis import column, phase_steps, phase_window, reached
+from lmn_edu.analysis import LEVEL_FRACTION, LEVEL_WINDOW, column, levels_off, phase_steps, phase_window, reached
 from lmn_edu.config import RunConfig
 from lmn_edu.plots import fig2
 
@@ -97,6 +97,13 @@ if generalized is not None:
 # where test accuracy reaches 1, or to the end of the run if that comes first): where does
 # it peak, and how far has it fallen by the end of the phase? This is the paper's claim,
 # so we report whether this run agrees rather than assert it.
+#
+# The paper also says LMN "levels off" after grokking. A curve that still falls is not level,
+# but no curve is exactly flat either, so the word needs a criterion, and the lesson uses the
+# same one as the reproduction report (`lmn_edu.analysis.levels_off`): fit a straight line to
+# LMN over the generalizing phase and another over the 5 000 steps after generalization; LMN
+# *levels off* when the later slope is at most a fifth of the earlier one — it then changes at
+# least five times more slowly than while the network generalized.
 
 # %%
 window = phase_window(rows, "lmn_h1")                          # generalizing phase, LMN measured
@@ -110,12 +117,15 @@ print(f"LMN(h1) at step 0: {lmn_h1[0]:.2f}; in the generalizing phase (steps {me
 fall = 1 - end_row["lmn_h1"] / peak_row["lmn_h1"]
 compare(fall > 0.1, f"LMN(h1) falls during the generalizing phase: by {fall:.0%} from its peak ('falls': by more than 10%)",
         evidence=reached(rows, "generalized"))
+level = levels_off(steps, lmn_h1, after_step=end, before_start=memorized)
 finale = lmn_h1[steps >= end]
-compare(np.ptp(finale) < 0.5 * (peak_row["lmn_h1"] - end_row["lmn_h1"]),
-        f"LMN levels off after generalization (range {np.ptp(finale):.2f} in the finalizing phase, "
-        f"against a fall of {peak_row['lmn_h1'] - end_row['lmn_h1']:.2f} before; it still falls "
-        f"{1 - finale[-1] / finale[0]:.0%} from generalization to the last step: slower, not flat)",
-        evidence=reached(rows, "generalized") and len(finale) >= 3)
+if level["levels_off"] is not None:
+    print(f"slope of LMN(h1) per 1 000 steps: {level['rate_before']:+.2f} in the generalizing phase, "
+          f"{level['rate_after']:+.2f} over the {LEVEL_WINDOW} steps after it (ratio {level['ratio']:.2f}); "
+          f"from generalization to the last step LMN still changes by {finale[-1] / finale[0] - 1:+.0%}")
+compare(level["levels_off"], f"LMN levels off after generalization ('levels off': the slope after generalization "
+        f"is at most {LEVEL_FRACTION:g} × the slope before; here {abs(level['ratio'] or 0):.2f} ×)",
+        evidence=reached(rows, "generalized") and level["levels_off"] is not None)
 
 # %%
 path = course.figure_dir(LESSON) / "fig2.png"
@@ -128,9 +138,11 @@ course.done()
 # ## Exercises
 #
 # Edit the stubs in `lessons/exercises/07_training_and_grokking.py`, then check them from the repository root
-# (or from `lessons/`) with `python -m lmn_edu.course check 07`: ✓ or ✗ per exercise, with a hint.
+# (or from `lessons/`) with `python -m lmn_edu.course check 07`: ✓ or ✗ per exercise. Stuck? Add
+# `--hint` for a nudge, `--hint 2` and `--hint 3` for more of the idea (never the code). Easy to hard:
 #
-# 1. **Implement** `phase_boundaries(rows)`: (memorization step, generalization step), None where never.
-# 2. **Implement** `generalizing_window(rows, column)`: the rows of the generalizing phase with a measurement.
-# 3. **Predict, then run.** Load the seed-1 and seed-2 runs (`course.paper_run("add", seed=1)`). Will memorization and generalization happen at the same steps as for seed 0? Within 10%? Use your `phase_boundaries`.
-# 4. **Open question.** LMN(h1) *rises* while the network memorizes (step 0 to 350). Why would memorizing need more linear pieces?
+# 1. ★ (10 min) **Implement** `phase_boundaries`: (memorization step, generalization step): the first time each accuracy reaches 1, None where never.
+# 2. ★★ (10 min) **Implement** `generalizing_window`: the rows of the generalizing phase where a column was measured.
+# 3. ★★★ (25 min) **Implement** `settled_step`: the step where a noisy accuracy settles above a threshold for `patience` evaluations.
+# 4. **Predict, then run.** Load the seed-1 and seed-2 runs (`course.paper_run("add", seed=1)`). Will memorization and generalization happen at the same steps as for seed 0? Within 10%? Use your `phase_boundaries`.
+# 5. **Open question.** LMN(h1) *rises* while the network memorizes (step 0 to 350). Why would memorizing need more linear pieces?

@@ -128,9 +128,11 @@ course.done()
 # ## Exercises
 #
 # Edit the stubs in `lessons/exercises/08_compression.py`, then check them from the repository root
-# (or from `lessons/`) with `python -m lmn_edu.course check 08`: ✓ or ✗ per exercise, with a hint.
+# (or from `lessons/`) with `python -m lmn_edu.course check 08`: ✓ or ✗ per exercise. Stuck? Add
+# `--hint` for a nudge, `--hint 2` and `--hint 3` for more of the idea (never the code). Easy to hard:
 #
-# 1. **Implement** `linear_fit_r2(x, y)`: R² of a straight-line fit.
-# 2. **Implement** `spearman(x, y)`: the rank correlation.
-# 3. **Predict, then run.** Restrict the fit to the second half of the generalizing phase. Will R² for LMN and for L2 stay close to each other? Use your two functions on that window.
-# 4. **Open question.** On this run LMN and L2 fit the test loss almost equally well (R² 0.98 both). What run, or what measurement, could tell the two stories apart?
+# 1. ★ (5 min) **Implement** `linear_fit_r2`: R² of a straight-line fit.
+# 2. ★★ (15 min) **Implement** `spearman`: the rank correlation, ties given their mean rank.
+# 3. ★★★ (25 min) **Implement** `curve_share`: how much of a line's misfit a parabola removes — accurate for x near 10⁴.
+# 4. **Predict, then run.** Restrict the fit to the second half of the generalizing phase. Will R² for LMN and for L2 stay close to each other? Use your two functions on that window.
+# 5. **Open question.** On this run LMN and L2 fit the test loss almost equally well (R² 0.98 both). What run, or what measurement, could tell the two stories apart?

@@ -39,7 +39,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import lmn_edu
-from lmn_edu.analysis import column, phase_steps, reached
+from lmn_edu.analysis import LEVEL_FRACTION, column, levels_off, phase_steps, reached
 from lmn_edu.train import lmn_points, setup_run
 
 LESSON = "09_which_layer"
@@ -114,9 +114,16 @@ compare(relative_fall("emb") < 0.5 * relative_fall("h1"),
         evidence=reached(rows, "generalized"))
 s_emb, v_emb = curves["emb"]
 after = v_emb[s_emb >= memorized]
-compare(np.ptp(after) < 0.2 * after[0], f"the embedding's LMN plateaus after memorization (it moves from "
-        f"{after[0]:.2f} to between {after.min():.2f} and {after.max():.2f}; 'plateaus': within 20%)",
-        evidence=reached(rows, "generalized"))
+level = levels_off(s_emb, v_emb, after_step=end, before_start=memorized)
+top = int(s_emb[v_emb.argmax()])
+print(f"LMN(emb) after memorization: from {after[0]:.2f} to {after[-1]:.2f} ({after[-1] / after[0] - 1:+.0%}); "
+      f"its maximum, {v_emb.max():.2f}, is at step {top}" + (" (the last step: still rising)" if top == s_emb[-1] else ""))
+compare(level["levels_off"] and top < s_emb[-1],
+        f"the embedding's LMN plateaus after memorization ('plateaus': it levels off by lesson 07's criterion — slope "
+        f"after generalization at most {LEVEL_FRACTION:g} × the slope during it; here "
+        f"{level['rate_before'] or 0:+.2f} then {level['rate_after'] or 0:+.2f} per 1 000 steps — and is no longer "
+        "rising at the end of the run)",
+        evidence=reached(rows, "generalized") and level["levels_off"] is not None)
 
 # %% [markdown]
 # ## To the probabilities instead of the logits
@@ -158,9 +165,11 @@ course.done()
 # ## Exercises
 #
 # Edit the stubs in `lessons/exercises/09_which_layer.py`, then check them from the repository root
-# (or from `lessons/`) with `python -m lmn_edu.course check 09`: ✓ or ✗ per exercise, with a hint.
+# (or from `lessons/`) with `python -m lmn_edu.course check 09`: ✓ or ✗ per exercise. Stuck? Add
+# `--hint` for a nudge, `--hint 2` and `--hint 3` for more of the idea (never the code). Easy to hard:
 #
-# 1. **Implement** `tail_h1(params, h1)`: the rest of the network after h1.
-# 2. **Implement** `tail_emb(params, emb)`: the rest of the network after the embedding.
-# 3. **Predict, then run.** Measure LMN from h2 to the probabilities (`output="probs"`) at step 0 and at the end: will it be larger or smaller at the end, and why?
-# 4. **Open question.** The paper's Fig 3 shows three non-trivial curves; a 3-layer MLP to its logits has two. Which reading of the paper do you find most plausible?
+# 1. ★ (10 min) **Implement** `tail_h1`: the rest of the network after h1.
+# 2. ★ (5 min) **Implement** `tail_emb`: the rest of the network after the embedding.
+# 3. ★★★ (30 min) **Implement** `connectivity_via_z2`: the affine-prefix identity by hand: L from h1, walking the lines in z2.
+# 4. **Predict, then run.** Measure LMN from h2 to the probabilities (`output="probs"`) at step 0 and at the end: will it be larger or smaller at the end, and why?
+# 5. **Open question.** The paper's Fig 3 shows three non-trivial curves; a 3-layer MLP to its logits has two. Which reading of the paper do you find most plausible?

@@ -156,9 +156,11 @@ course.done()
 # ## Exercises
 #
 # Edit the stubs in `lessons/exercises/10_connectivity_across_training.py`, then check them from the repository root
-# (or from `lessons/`) with `python -m lmn_edu.course check 10`: ✓ or ✗ per exercise, with a hint.
+# (or from `lessons/`) with `python -m lmn_edu.course check 10`: ✓ or ✗ per exercise. Stuck? Add
+# `--hint` for a nudge, `--hint 2` and `--hint 3` for more of the idea (never the code). Easy to hard:
 #
-# 1. **Implement** `mean_offdiagonal(L)`: the mean connectivity of distinct pairs.
-# 2. **Implement** `negative_share(L)`: the fraction of negative eigenvalues and their share of Σ|μ|.
-# 3. **Predict, then run.** At step 10600 (generalized; `course.paper_connectivity(10600)`), will the mean off-diagonal L be above or below step 7600's 0.975? Check with your function.
-# 4. **Open question.** Linearly connected pairs share their first token more than their answer (the table above). What would a network that had found the "clock" algorithm for addition show instead?
+# 1. ★ (5 min) **Implement** `mean_offdiagonal`: the mean connectivity of distinct pairs.
+# 2. ★★ (15 min) **Implement** `negative_share`: the fraction of negative eigenvalues and their share of Σ|μ|, rounding zeros not counted.
+# 3. ★★★ (25 min) **Implement** `linear_groups`: the groups of points that chains of links L_ij > threshold join.
+# 4. **Predict, then run.** At step 10600 (generalized; `course.paper_connectivity(10600)`), will the mean off-diagonal L be above or below step 7600's 0.975? Check with your function.
+# 5. **Open question.** Linearly connected pairs share their first token more than their answer (the table above). What would a network that had found the "clock" algorithm for addition show instead?

@@ -33,13 +33,39 @@ def run_lesson(lesson, cwd, out, *prefix):
     return proc.stdout
 
 
-def test_there_are_twelve_lessons_each_with_goals_and_exercises():
-    assert len(LESSONS) == 12, [p.name for p in LESSONS]
+def test_there_are_at_least_twelve_lessons_each_with_goals_and_exercises():
+    assert len(LESSONS) >= 12 and [p.name[:2] for p in LESSONS[:12]] == [f"{k:02d}" for k in range(1, 13)], \
+        [p.name for p in LESSONS]
     for lesson in LESSONS:
         text = lesson.read_text(encoding="utf-8")
         for part in ("**Goals.**", "**Prerequisites.**", "**Time.**", "## Exercises", "**Open question.**",
                      "**Predict, then run.**", f"python -m lmn_edu.course check {lesson.name[:2]}"):
             assert part in text, f"{lesson.name} lacks {part}"
+
+
+def test_each_lesson_lists_its_checked_exercises_with_stars_and_minutes():
+    from lmn_edu import course
+    checks = course.load_checks()
+    for lesson in LESSONS[:12]:                  # the course's twelve; later lessons bring their own tests
+        exercises = checks.get(lesson.name[:2], {})
+        text = lesson.read_text(encoding="utf-8")
+        for name, ex in exercises.items():
+            entry = f"{'★' * ex.stars} ({ex.minutes} min) **Implement** `{name}`"
+            assert entry in text, f"{lesson.name} does not list {entry}"
+        stars = [ex.stars for ex in exercises.values()]
+        assert stars == sorted(stars), f"{lesson.name}: exercises not ordered easy to hard: {stars}"
+
+
+def test_hints_go_from_a_nudge_to_the_idea_without_code():
+    from lmn_edu import course
+    code = re.compile(r"np\.|\[:|\bdef |\breturn \w+\(|\blambda\b|\w+\(\w+\)\s*$|==|\+=|\bimport\b")
+    for lesson, exercises in course.load_checks().items():
+        if int(lesson) > 12:                      # the course's twelve; later lessons bring their own tests
+            continue
+        for name, ex in exercises.items():
+            assert len(ex.hints) >= 3, f"{lesson} {name}: {len(ex.hints)} hints, expected three levels"
+            for hint in ex.hints:
+                assert not code.search(hint), f"{lesson} {name}: a hint reads like code: {hint!r}"
 
 
 def test_lessons_use_the_package_not_copies():

@@ -1,21 +1,32 @@
-"""Lesson 01 exercises: the operation table, and how commutative it is.
-Run `python -m lmn_edu.course check 01` to check your work.
+"""Lesson 01 exercises: the operation table, how commutative it is, and whether it is a group.
+Run `python -m lmn_edu.course check 01` to check your work (`--hint` for a hint).
 """
 import numpy as np
 
 
 def operation_table(inputs, labels, vocab_size):
-    """Build the operation table T of a task: T[a, b] = a ∘ b.
+    """★ (5 min) Build the operation table T of a task: T[a, b] = a ∘ b.
 
-    inputs: (N, 2) int token pairs (a, b), in any order; labels: (N,) the answers a ∘ b;
-    vocab_size: V, the number of input symbols. Return a (V, V) int array.
+    inputs: (N, 2) int token pairs (a, b), in any order, possibly only some of the pairs (a
+    training split); labels: (N,) the answers a ∘ b; vocab_size: V, the number of input symbols.
+    Return a (V, V) int array with -1 where a pair is missing.
     """
     raise NotImplementedError("your turn: see the docstring")
 
 
 def commuting_pairs(T):
-    """The number of ordered pairs (a, b) with a ∘ b = b ∘ a in the table T (the diagonal counts).
+    """★ (5 min) The number of ordered pairs (a, b) with a ∘ b = b ∘ a in the (V, V) table T
+    (the diagonal counts). For S4 it is 24 × 5 = 120; for a commutative operation it is V².
+    """
+    raise NotImplementedError("your turn: see the docstring")
 
-    For S4 it is 24 × 5 = 120; for a commutative operation it is V².
+
+def is_group(T):
+    """★★ (20 min) Is the (V, V) int table T, T[a, b] = a ∘ b on the symbols 0 … V−1, a group?
+
+    A group needs all four: closure (every entry is one of the V symbols), an identity e
+    (e ∘ a = a ∘ e = a for every a; it need not be symbol 0), an inverse for every element
+    (some b with a ∘ b = b ∘ a = e) and associativity ((a ∘ b) ∘ c = a ∘ (b ∘ c) for all
+    triples). Return True or False.
     """
     raise NotImplementedError("your turn: see the docstring")

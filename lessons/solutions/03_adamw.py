@@ -1,13 +1,34 @@
-"""Lesson 03 exercises: one AdamW step, and the decay alone."""
+"""Lesson 03 exercises: the decay alone, how long it takes to halve a weight, and one AdamW step."""
+import math
+
 import numpy as np
 
 
-def adamw_step(theta, g, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.2):
-    """One AdamW step on one array. Returns the new (theta, m, v); change none of the inputs.
+def decay_after(theta0, lr, weight_decay, t):
+    """★ (5 min) θ after t AdamW steps with a zero gradient, from θ₀ (an array), in closed form (no loop)."""
+    return theta0 * (1 - lr * weight_decay) ** t
 
-    t is the number of this step, starting at 1. Decoupled decay first: θ ← θ (1 − η λ); then
-    the moments m ← β₁ m + (1 − β₁) g, v ← β₂ v + (1 − β₂) g², and the bias-corrected step
-    θ ← θ − η m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ).
+
+def steps_to_halve(lr, weight_decay):
+    """★ (10 min) The smallest whole number of zero-gradient AdamW steps t ≥ 1 after which every
+    weight is at most half its starting size: (1 − ηλ)ᵗ ≤ ½. Assume 0 < ηλ < 1. Return an int.
+    """
+    q = 1 - lr * weight_decay
+    t = max(1, math.ceil(math.log(0.5) / math.log(q)))
+    while q ** t > 0.5:                                       # the logarithms may round either way
+        t += 1
+    while t > 1 and q ** (t - 1) <= 0.5:
+        t -= 1
+    return t
+
+
+def adamw_step(theta, g, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.2):
+    """★★ (20 min) One AdamW step on one array. Returns the new (theta, m, v); change none of the inputs.
+
+    t is the number of this step, starting at 1 (m and v hold the moments after step t − 1).
+    Decoupled decay first: θ ← θ (1 − η λ); then the moments m ← β₁ m + (1 − β₁) g,
+    v ← β₂ v + (1 − β₂) g², and the bias-corrected step θ ← θ − η m̂ / (√v̂ + ε) with
+    m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ).
     """
     b1, b2 = betas
     theta = theta * (1 - lr * weight_decay)
@@ -15,8 +36,3 @@ def adamw_step(theta, g, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_
     v = b2 * v + (1 - b2) * g * g
     m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
     return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
-
-
-def decay_after(theta0, lr, weight_decay, t):
-    """θ after t AdamW steps with a zero gradient, from θ₀, in closed form (no loop)."""
-    return theta0 * (1 - lr * weight_decay) ** t

@@ -1,11 +1,13 @@
-"""Lesson 05 exercises: the entropy S_NL from eigenvalues, and the LMN of a matrix."""
+"""Lesson 05 exercises: the entropy S_NL from eigenvalues, the LMN of a matrix, and the LMN of two
+blocks too large to build."""
 import numpy as np
 
 
 def entropy_from_eigenvalues(mu):
-    """S_NL of eq (3) in bits from the eigenvalues μ of L (any order, some may be negative).
+    """★ (10 min) S_NL of eq (3) in bits from the eigenvalues μ (n,) of L (any order, some may be
+    negative, some exactly 0).
 
-    p_i = |μ_i| / Σ_j |μ_j|;  S_NL = −Σ p_i log₂ p_i, where 0 · log 0 counts as 0.
+    p_i = |μ_i| / Σ_j |μ_j|;  S_NL = −Σ p_i log₂ p_i, where 0 · log 0 counts as 0. Return a float.
     """
     p = np.abs(mu) / np.abs(mu).sum()
     p = p[p > 0]
@@ -13,5 +15,19 @@ def entropy_from_eigenvalues(mu):
 
 
 def lmn(L):
-    """LMN = 2^S_NL of the symmetric connectivity matrix L (N, N)."""
+    """★ (5 min) LMN = 2^S_NL of the symmetric connectivity matrix L (N, N). Return a float."""
     return float(2 ** entropy_from_eigenvalues(np.linalg.eigvalsh(L)))
+
+
+def two_block_lmn(n1, n2, eps):
+    """★★ (20 min) The LMN of L = ε + (1 − ε)·B, B block-diagonal with blocks of ones of sizes n1, n2.
+
+    So L_ij = 1 inside a block and ε (0 ≤ ε ≤ 1) across. n1 and n2 may be millions: L
+    (N × N, N = n1 + n2) is too large to build. Find its eigenvalues by hand instead (which
+    vectors does L map to multiples of themselves?).
+    """
+    # L maps the block indicators u1, u2 to L u1 = n1 u1 + ε n1 u2, L u2 = ε n2 u1 + n2 u2, and
+    # every vector orthogonal to both (summing to 0 inside each block) to 0: two nonzero
+    # eigenvalues, those of the 2 × 2 matrix [[n1, ε n2], [ε n1, n2]].
+    root = np.sqrt((n1 - n2) ** 2 + 4 * eps ** 2 * n1 * n2)
+    return float(2 ** entropy_from_eigenvalues(np.array([(n1 + n2 + root) / 2, (n1 + n2 - root) / 2])))

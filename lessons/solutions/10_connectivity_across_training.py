@@ -1,13 +1,42 @@
-"""Lesson 10 exercises: the mean off-diagonal connectivity, and the weight of negative eigenvalues."""
+"""Lesson 10 exercises: the mean off-diagonal connectivity, the weight of negative eigenvalues, and
+the groups of points that L links."""
 import numpy as np
 
 
 def mean_offdiagonal(L):
-    """The mean of L_ij over all i ≠ j (L: (N, N))."""
+    """★ (5 min) The mean of L_ij over all i ≠ j (L: (N, N), N ≥ 2). Return a float."""
     return float(L[~np.eye(len(L), dtype=bool)].mean())
 
 
 def negative_share(L):
-    """(fraction of L's eigenvalues that are negative, their share of Σ|μ|)."""
+    """★★ (15 min) (fraction of L's eigenvalues that are negative, their share of Σ|μ|), two floats.
+
+    Eigenvalues come out of floating point with rounding: an eigenvalue that is 0 in exact
+    arithmetic is computed as ±1e-16 or so. Count μ as negative only when μ < −1e-12 · max|μ|.
+    """
     mu = np.linalg.eigvalsh(L)
-    return float(np.mean(mu < 0)), float(np.abs(mu[mu < 0]).sum() / np.abs(mu).sum())
+    neg = mu < -1e-12 * np.abs(mu).max()
+    return float(np.mean(neg)), float(np.abs(mu[neg]).sum() / np.abs(mu).sum())
+
+
+def linear_groups(L, threshold=0.5):
+    """★★★ (25 min) The groups of points that linear connectivity links, as labels (N,) ints.
+
+    Link i and j when L_ij > threshold (strictly). Linear connectivity is not transitive, but
+    groups are: i and k are in one group when a chain of links joins them. Number the groups
+    0, 1, 2, … in the order of their first point (point 0 is in group 0).
+    """
+    L = np.asarray(L)
+    labels = np.full(len(L), -1)
+    group = 0
+    for start in range(len(L)):
+        if labels[start] >= 0:
+            continue
+        labels[start], todo = group, [start]                  # walk every chain of links from start
+        while todo:
+            i = todo.pop()
+            for j in np.flatnonzero((L[i] > threshold) & (labels < 0)):
+                labels[j] = group
+                todo.append(j)
+        group += 1
+    return labels
