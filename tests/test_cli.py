@@ -193,7 +193,7 @@ def test_two_runs_at_once_into_one_folder(tmp_path):
 
 def test_disk_full_is_an_environment_error(tmp_path, monkeypatch, capsys):
     import errno
-    from lmn_edu import history
+    from lmn_edu import rundir
     from lmn_edu.run import main
 
     real = os.write
@@ -205,7 +205,7 @@ def test_disk_full_is_an_environment_error(tmp_path, monkeypatch, capsys):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(fd, data)
 
-    monkeypatch.setattr(history.os, "write", full)
+    monkeypatch.setattr(rundir.os, "write", full)
     code = main(["--task", "s4", "--steps", "50", "--eval-every", "1", "--lmn-layers", "--no-progress",
                  "--out", str(tmp_path)])
     err = capsys.readouterr().err

@@ -1,6 +1,7 @@
 """``python -m lmn_edu.reproduce``: run the paper's protocol and write docs/reproduction.md.
 
-Exit codes: 0 done, 1 a run diverged, 2 bad input or environment (one line on stderr), 130 interrupted.
+Exit codes: 0 done, 1 a run diverged, 2 bad input or environment (one line on stderr), 130 interrupted
+(143 by SIGTERM, 129 by SIGHUP). ``--from`` only reads its folder.
 """
 import argparse
 import math
@@ -9,13 +10,14 @@ import sys
 from pathlib import Path
 
 from ..datasets import TASKS
-from ..errors import LMNInputError, check_choice
+from .. import interrupts
+from ..errors import ArgumentParser, LMNInputError, check_choice
 from ..mlp_lmn import LMN_LAYERS
 from .protocol import LMN_EVERY, SEEDS, STEPS, TASK_LAYERS, make_config, run_path
 
 
 def build_parser():
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m lmn_edu.reproduce",
         description="Run the paper's protocol (three tasks, seeds 0-2, 20 000 steps, LMN every 50 steps) "
                     "and write docs/reproduction.md with its figures: paper against ours.",
@@ -69,7 +71,8 @@ def _run(args):
         check_choice("task", task, TASKS)
     if args.from_dir is not None:
         if not Path(args.from_dir).is_dir():
-            raise LMNInputError(f"--from {args.from_dir!r} is not a folder; give the folder of the run folders")
+            raise LMNInputError(f"--from {args.from_dir!r} is not a folder; give the folder of the run folders "
+                                "(the committed runs are results/paper in the project's checkout)")
         from .report import build_report
         log(f"wrote {build_report(args.from_dir, args.docs, args.tasks, args.seeds)}")
         return
@@ -86,7 +89,7 @@ def _run(args):
         run_protocol(configs, layers, progress=tqdm, log=log)
     if args.fill:
         from .fill import measure, snapshot_path
-        from ..history import load_run
+        from ..rundir import load_run
         for c, wanted in zip(configs, layers):          # every step the run kept params of
             steps = [r["step"] for r in load_run(c.run_dir)[1] if snapshot_path(c.run_dir, r["step"]).exists()]
             measure(c.run_dir, steps, wanted, budget_s=args.fill_budget, log=log)
@@ -98,22 +101,29 @@ def _run(args):
         from .readings import measure_readings
         measure_readings(args.results, args.readings, [s for s in args.seeds], log=log)
     if not args.no_report:
+        from .readings import appendix_b
         from .report import build_report
+        appendix_b(args.results, write_cache=True)        # the folder trained into keeps Appendix B's L
         log(f"wrote {build_report(args.results, args.docs, args.tasks, args.seeds)}")
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
     from ..train import TrainingDiverged
+    interrupts.running()
     try:
         _run(args)
     except TrainingDiverged as e:
         print(f"error: training diverged: {e}", file=sys.stderr)
         return 1
-    except (LMNInputError, OSError) as e:
+    except LMNInputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except OSError as e:
+        print(f"error: cannot write {e.filename or 'a file'}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as e:
+        print(f"{interrupts.describe(e)}; finished runs are kept, the others run again next time",
+              file=sys.stderr)
+        return interrupts.exit_status(e)
     return 0
