@@ -7,9 +7,12 @@ written, and the command prints one line naming the run folder. The exit status 
 signal's number: 130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP).
 
 Before a command has started writing anything (its imports, its argument checks), a signal
-ends it at once with one line and that status. A second signal while the first one's stop is
-under way is ignored, so that the stop can finish writing.
+ends it at once with one line and that status (``os._exit``: an exception raised inside an import
+may come out as an ImportError). A second signal while the first one's stop is under way is
+ignored, so that the stop can finish writing. An exception of another kind that a signal caused
+(raised from C code, e.g. an import under way) is reported as the interruption (``signalled``).
 """
+import os
 import signal
 import sys
 from contextlib import contextmanager
@@ -26,18 +29,27 @@ class Interrupted(KeyboardInterrupt):
         self.exit_status = 128 + signum
 
 
-def exit_status(exc):
-    """The exit status of a KeyboardInterrupt: its signal's (Ctrl-C's 130 for a plain one)."""
-    return getattr(exc, "exit_status", 128 + signal.SIGINT)
-
-
-def describe(exc):
-    """``interrupted`` or ``interrupted by SIGTERM``: how a stop is announced."""
-    name = getattr(exc, "signum", None)
-    return "interrupted" if name in (None, signal.SIGINT) else f"interrupted by {signal.Signals(name).name}"
-
-
 _state = {"mode": "start", "stopping": None, "deferred": 0, "pending": None}
+
+
+def _signum(exc):
+    return getattr(exc, "signum", None) or _state["stopping"] or signal.SIGINT
+
+
+def exit_status(exc=None):
+    """The exit status of a stop: 128 + its signal (Ctrl-C's 130 for a plain KeyboardInterrupt)."""
+    return 128 + _signum(exc)
+
+
+def describe(exc=None):
+    """``interrupted`` or ``interrupted by SIGTERM``: how a stop is announced."""
+    signum = _signum(exc)
+    return "interrupted" if signum == signal.SIGINT else f"interrupted by {signal.Signals(signum).name}"
+
+
+def signalled():
+    """Has this process received one of SIGNALS (so that whatever went wrong since is its stop)?"""
+    return _state["stopping"] is not None
 
 
 def _handler(signum, frame):
@@ -45,9 +57,9 @@ def _handler(signum, frame):
         return
     _state["stopping"] = signum
     if _state["mode"] == "start":                 # nothing written yet: end now, quietly
-        sys.stderr.write(f"\n{describe(Interrupted(signum))}; nothing was run\n")
+        sys.stderr.write(f"\n{describe()}; nothing was run\n")
         sys.stderr.flush()
-        raise SystemExit(128 + signum)
+        os._exit(128 + signum)
     if _state["deferred"]:
         _state["pending"] = signum
         return
@@ -55,9 +67,15 @@ def _handler(signum, frame):
 
 
 def install():
-    """Catch SIGINT, SIGTERM and SIGHUP for the rest of this process (commands only: call it first)."""
+    """Catch SIGINT, SIGTERM and SIGHUP for the rest of this process (commands only: call it first).
+
+    A signal the process was started with ignored stays ignored (``nohup`` ignores SIGHUP, a
+    shell's background job SIGINT), as Python itself does for SIGINT.
+    """
     for name in SIGNALS:
-        signal.signal(getattr(signal, name), _handler)
+        signum = getattr(signal, name)
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _handler)
 
 
 def running():

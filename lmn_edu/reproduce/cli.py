@@ -123,7 +123,12 @@ def main(argv=None):
         print(f"error: cannot write {e.filename or 'a file'}: {e.strerror or e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as e:
-        print(f"{interrupts.describe(e)}; finished runs are kept, the others run again next time",
-              file=sys.stderr)
-        return interrupts.exit_status(e)
-    return 0
+        stop = e
+    except Exception:
+        if not interrupts.signalled():
+            raise
+        stop = None                   # the signal's KeyboardInterrupt came out of C code as another error
+    else:
+        return 0
+    print(f"{interrupts.describe(stop)}; finished runs are kept, the others run again next time", file=sys.stderr)
+    return interrupts.exit_status(stop)
