@@ -305,5 +305,6 @@ def test_disk_full_is_an_environment_error(tmp_path, monkeypatch, capsys):
                  "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "No space left" in err and "Traceback" not in err
+    assert str(tmp_path / "s4-numpy-s0" / "history.") in err                 # the file, named
     lines = (tmp_path / "s4-numpy-s0" / "history.csv").read_text().splitlines()
     assert len(lines) >= 2 and all(len(line.split(",")) == len(lines[0].split(",")) for line in lines)
