@@ -109,10 +109,15 @@ def _run(args):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    return run_command(lambda: _run(args))
+
+
+def run_command(work):
+    """Run ``work()`` as a command: its exit status as documented, any error in one line."""
     from ..train import TrainingDiverged
     interrupts.running()
     try:
-        _run(args)
+        work()
     except TrainingDiverged as e:
         print(f"error: training diverged: {e}", file=sys.stderr)
         return 1
