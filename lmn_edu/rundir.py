@@ -256,7 +256,7 @@ def add_notes(folder, **notes):
     (``steps`` lists are united); any other value replaces it.
     """
     folder = Path(folder)
-    saved = load_config(folder)
+    saved = _read_config(folder)
     for key, value in notes.items():
         if key not in NOTES:
             raise LMNInputError(f"note {key!r} is not one of {', '.join(NOTES)}")
@@ -386,10 +386,16 @@ def _check_config(config, path):
     return config
 
 
-def load_config(folder):
-    """config.json of a run folder, every known value of the right type."""
+def _read_config(folder):
     path = Path(folder) / CONFIG
     return _check_config(read_json(path), path)
+
+
+def load_config(folder):
+    """config.json of a run folder, every known value of the right type (less the file's ``schema``)."""
+    config = _read_config(folder)
+    config.pop("schema", None)
+    return config
 
 
 def _check_rows(rows, path):
@@ -467,7 +473,7 @@ def finished(folder):
                 and (done.get("step") is None or _int(done.get("step")))):
             raise LMNInputError(f"{marker}: must be an object with \"step\" and \"reason\"")
         return done
-    config, rows = load_run(folder)
+    config, rows = _read_config(folder), load_rows(folder)
     if "schema" not in config and rows and rows[-1]["step"] == config.get("steps"):
         return {"step": rows[-1]["step"], "reason": "last step"}
     return None

@@ -99,6 +99,20 @@ def test_rows_are_numbers(tmp_path):
     assert rundir.load_rows(tmp_path) == [{**dict.fromkeys(h.columns), "step": 0, "train_loss": 0.5}]
 
 
+def test_a_researchers_own_loop(tmp_path):
+    # History and load_run as a training loop of one's own uses them: its settings come back as given
+    from lmn_edu.history import History, load_run
+    settings = {"lr": 0.1, "width": 64, "my_setting": "x"}
+    h = History(tmp_path, settings, ["val_loss"])
+    h.append({"step": 0, "train_loss": 2.0, "val_loss": 2.5})
+    h.append({"step": 5, "train_loss": 1.0, "val_loss": 1.5})
+    assert rundir.finished(tmp_path) is None
+    h.finish()
+    config, rows = load_run(tmp_path)
+    assert config == settings and [r["val_loss"] for r in rows] == [2.5, 1.5] and rows == h.rows
+    assert rundir.finished(tmp_path) == {"step": 5, "reason": "last step"}
+
+
 def test_notes_in_one_place(tmp_path):
     train(tiny(tmp_path))
     folder = tmp_path / "s4-numpy-s0"
