@@ -16,6 +16,9 @@ from ..mlp_lmn import LMN_LAYERS
 from .protocol import LMN_EVERY, SEEDS, STEPS, TASK_LAYERS, make_config, run_path
 
 
+RESULTS = "results/paper"            # the committed runs, in the checkout
+
+
 def build_parser():
     p = ArgumentParser(
         prog="python -m lmn_edu.reproduce",
@@ -34,7 +37,7 @@ def build_parser():
     p.add_argument("--dtype", default="float64", help="training precision: float64 or float32")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: the libraries' choice)")
-    p.add_argument("--results", default="results/paper", help="folder of the run folders")
+    p.add_argument("--results", default=RESULTS, help="folder of the run folders")
     p.add_argument("--from", dest="from_dir", default=None, metavar="DIR",
                    help="do not train: rebuild the figures and the report from the run folders in DIR")
     p.add_argument("--docs", default="docs", help="folder for reproduction.md and figures/reproduction/")
@@ -76,6 +79,9 @@ def _run(args):
         from .report import build_report
         log(f"wrote {build_report(args.from_dir, args.docs, args.tasks, args.seeds)}")
         return
+    if args.results == RESULTS and not Path(RESULTS).is_dir():
+        raise LMNInputError(f"--results {RESULTS} is not here: the protocol's runs go into the project's checkout "
+                            "(run this from the checkout), or give --results DIR and --docs DIR")
     _threads(args.threads, args.backend)
     configs = [make_config(t, s, args.results, args.steps, args.backend, args.dtype, args.device,
                            args.lmn_layers, args.lmn_points, args.lmn_output, args.lmn_every, args.defer_lmn)
