@@ -314,7 +314,8 @@ DTYPE_ARGS = {
     "layer_lmn": ["params", "inputs"], "layers_lmn": ["params", "inputs"], "layer_connectivity": ["params", "inputs"],
     "forward": ["params", "inputs"], "representations": ["params", "inputs"], "loss": ["params", "inputs", "labels"],
     "cross_entropy": ["logits", "labels"], "accuracy": ["logits", "labels"], "l2_norm": ["params"],
-    "AdamW.step": ["grads"], "split": ["train_frac"], "lambdas": ["n_lambda"], "init_params": ["vocab_size"],
+    "AdamW.step": ["grads"], "AdamW.init": ["params"], "split": ["train_frac"], "lambdas": ["n_lambda"],
+    "init_params": ["vocab_size"],
 }
 DTYPES = ["float16", "float32", "float64", "int8", "uint8", "int32", "int64"]
 SCALES = [1e-300, 1e-200, 1e-100, 1e-8, 1e8, 1e100, 1e200, 1e300]
@@ -444,3 +445,22 @@ def test_run_command_any_value(tmp_path, capsys, option, value):
     if code:
         lines = err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), err
+
+
+REPRODUCE_OPTIONS = ["--tasks", "--seeds", "--steps", "--lmn-every", "--lmn-layers", "--lmn-points", "--lmn-output",
+                     "--backend", "--dtype", "--device", "--threads", "--fill-budget", "--docs"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                    HealthCheck.function_scoped_fixture])
+@given(option=st.sampled_from(REPRODUCE_OPTIONS), value=cli_values)
+def test_reproduce_command_any_value(tmp_path, capsys, option, value):
+    # from a folder holding no run: every value ends in exit 2 and one line (nothing is trained)
+    from lmn_edu.reproduce.cli import main
+    (tmp_path / "empty").mkdir(exist_ok=True)
+    try:
+        code = main(["--from", str(tmp_path / "empty"), "--docs", str(tmp_path / "docs"), option, value])
+    except SystemExit as e:                                   # argparse: a usage mistake
+        code = e.code
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), (code, lines)
