@@ -1,15 +1,16 @@
 """Ctrl-C, SIGTERM and SIGHUP stop a command the same way, at any moment.
 
 A job scheduler sends SIGTERM, a closed terminal SIGHUP, Ctrl-C SIGINT. Each becomes the
-exception ``Interrupted`` (a KeyboardInterrupt), so that a run stops as it does on Ctrl-C: rows
-already written stay whole (a row being written is finished first: ``deferred``), history.json is
-written, and the command prints one line naming the run folder. The exit status is 128 + the
-signal's number: 130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP).
+exception ``Interrupted`` (a KeyboardInterrupt), so that a run stops as it does on Ctrl-C. The
+training loop defers it to the start of its next step (``checkpoint``): the row under way is
+finished and written, history.json is written, and the command prints one line naming the run
+folder. A second signal while the first waits stops at once (a long LMN measurement). The
+exit status is 128 + the signal's number: 130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP).
 
 Before a command has started writing anything (its imports, its argument checks), a signal
 ends it at once with one line and that status (``os._exit``: an exception raised inside an import
-may come out as an ImportError). A second signal while the first one's stop is under way is
-ignored, so that the stop can finish writing. An exception of another kind that a signal caused
+may come out as an ImportError). A signal once the stop is under way is ignored, so that the stop
+can finish writing. An exception of another kind that a signal caused
 (raised from C code, e.g. an import under way) is reported as the interruption (``signalled``).
 """
 import os
@@ -29,11 +30,12 @@ class Interrupted(KeyboardInterrupt):
         self.exit_status = 128 + signum
 
 
-_state = {"mode": "start", "stopping": None, "deferred": 0, "pending": None}
+# received: the first signal's number; raised: its Interrupted has been raised (or the command ended)
+_state = {"mode": "start", "received": None, "raised": False, "deferred": 0}
 
 
 def _signum(exc):
-    return getattr(exc, "signum", None) or _state["stopping"] or signal.SIGINT
+    return getattr(exc, "signum", None) or _state["received"] or signal.SIGINT
 
 
 def exit_status(exc=None):
@@ -49,21 +51,27 @@ def describe(exc=None):
 
 def signalled():
     """Has this process received one of SIGNALS (so that whatever went wrong since is its stop)?"""
-    return _state["stopping"] is not None
+    return _state["received"] is not None
+
+
+def _raise():
+    _state["raised"] = True
+    raise Interrupted(_state["received"])
 
 
 def _handler(signum, frame):
-    if _state["stopping"] is not None:            # already stopping: let it finish
-        return
-    _state["stopping"] = signum
     if _state["mode"] == "start":                 # nothing written yet: end now, quietly
+        _state["received"] = signum
         sys.stderr.write(f"\n{describe()}; nothing was run\n")
         sys.stderr.flush()
         os._exit(128 + signum)
-    if _state["deferred"]:
-        _state["pending"] = signum
+    if _state["raised"]:                          # already stopping: let it finish
         return
-    raise Interrupted(signum)
+    if _state["deferred"] and _state["received"] is None:
+        _state["received"] = signum               # stop at the next checkpoint (a second signal: now)
+        return
+    _state["received"] = _state["received"] or signum
+    _raise()
 
 
 def install():
@@ -83,15 +91,28 @@ def running():
     _state["mode"] = "run"
 
 
+def checkpoint():
+    """Where a deferred stop happens: raise Interrupted if a signal came and has not been raised."""
+    if _state["received"] is not None and not _state["raised"] and _state["mode"] == "run":
+        _raise()
+
+
+def defer():
+    """From now on a signal waits for a checkpoint(); undefer() ends it (nestable)."""
+    _state["deferred"] += 1
+
+
+def undefer():
+    _state["deferred"] -= 1
+    if not _state["deferred"]:
+        checkpoint()
+
+
 @contextmanager
 def deferred():
     """A signal that arrives inside waits until the block is done (a row is written whole)."""
-    _state["deferred"] += 1
+    defer()
     try:
         yield
     finally:
-        _state["deferred"] -= 1
-        pending = _state["pending"]
-        if not _state["deferred"] and pending is not None:
-            _state["pending"] = None
-            raise Interrupted(pending)
+        undefer()

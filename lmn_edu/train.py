@@ -12,7 +12,7 @@ from .adamw import AdamW
 from .backends import get_backend
 from .datasets import make_task, split
 from .errors import LMNInputError, NotFiniteError
-from .interrupts import deferred
+from . import interrupts
 from .mlp import init_params
 
 
@@ -152,6 +152,7 @@ def train(config, progress=None, callback=None, overwrite=False):
     folder = rundir.RunFolder(config.run_dir, overwrite)
     history = None
     bar = None
+    interrupts.defer()                    # a signal stops the run at the start of a step (checkpoint)
     try:
         # config.json: the settings as asked (so it round-trips to RunConfig) and the device they got
         history = rundir.History(config.run_dir, {**config.to_dict(), "device_used": backend.device_name}, columns)
@@ -164,6 +165,7 @@ def train(config, progress=None, callback=None, overwrite=False):
         reason = "last step"
         with np.errstate(over="ignore", invalid="ignore"):
             for step in range(config.steps + 1):
+                interrupts.checkpoint()
                 if step % config.eval_every == 0 or step in lmn_at or step in snap_at or step == config.steps:
                     row = {"step": step, **backend.evaluate()}
                     if _diverged(row):
@@ -214,6 +216,7 @@ def train(config, progress=None, callback=None, overwrite=False):
                 history.close()
         finally:
             folder.release()
+            interrupts.undefer()
     return history
 
 
