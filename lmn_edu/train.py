@@ -7,12 +7,11 @@ import time
 
 import numpy as np
 
-from . import rundir
+from . import interrupts, rundir
 from .adamw import AdamW
 from .backends import get_backend
 from .datasets import make_task, split
 from .errors import LMNInputError, NotFiniteError
-from . import interrupts
 from .mlp import init_params
 
 
