@@ -4,7 +4,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from .analysis import column, phase_steps
-from .rundir import write_figure
+from .files import write_figure
 
 PHASE_COLORS = {"memorizing": "#f4cccc", "generalizing": "#fff2cc", "finalizing": "#d9ead3"}
 

@@ -7,18 +7,18 @@
                  history.json       all rows as one JSON list, written whenever the run stops
                  params.npz         the final params
                  snapshots/         params at chosen steps, step{STEP:06d}.npz (snapshot_path)
-                 figures/           PNG figures (write_figure)
+                 figures/           PNG figures (files.write_figure)
                  finished.json      written last, only when the run reached its end: its step and why
                  .lock              held while a run writes into the folder
 
 Appending keeps the cost of a row constant however long the run; a row is written with a
 single ``write`` on a file opened for appending, so a killed run leaves whole rows (a write cut
 short by a full disk is truncated away). Every other file is written whole, via a temporary file
-and a rename. A folder is locked while a run writes to it, and a folder that already holds a run
-is not written into unless asked to overwrite it.
+and a rename (files.py). A folder is locked while a run writes to it, and a folder that already
+holds a run is not written into unless asked to overwrite it.
 
-Reading checks everything it returns: whole JSON files, the type of every known config value and
-of every row field, readable archives of floating-point arrays. A malformed folder raises
+Reading checks everything it returns: whole files (files.py), the type of every known config
+value and of every row field, readable archives of floating-point arrays. A malformed folder raises
 LMNInputError in one line that names the file and the field. A folder that is only read is never
 written into.
 """
@@ -30,14 +30,13 @@ import math
 import numbers
 import os
 import shutil
-import tempfile
-import zipfile
 from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 
 from .errors import LMNInputError, show
+from .files import _named, read_json, read_npz, read_text, write_atomic  # noqa: F401 (write_atomic: history.py)
 from .interrupts import deferred
 
 CONFIG, ROWS, ROWS_CSV, ROWS_JSON = "config.json", "history.jsonl", "history.csv", "history.json"
@@ -81,44 +80,6 @@ def snapshot_steps(folder):
 
 
 # --- writing -----------------------------------------------------------------------------
-
-def _named(e, path):
-    """An OSError that names ``path`` (a full disk raised from a write names no file)."""
-    if isinstance(e, OSError) and not e.filename:
-        return OSError(e.errno, e.strerror or str(e), str(path))
-    return e
-
-
-def write_atomic(path, data):
-    """Write text or bytes to ``path`` via a temporary file and a rename: readers never see half a file."""
-    path = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise _named(e, path) from None
-    try:
-        os.chmod(tmp, 0o644)                      # mkstemp makes 0600; a run's files are for everyone to read
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode() if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise _named(e, path) from None
-        raise
-
-
-def write_figure(fig, path, dpi=100):
-    """A matplotlib figure to ``path`` (its format from the suffix), atomically like every other file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    fig.savefig(buf, format=path.suffix.lstrip(".") or "png", dpi=dpi)
-    write_atomic(path, buf.getvalue())
-
 
 def save_params(path, params, compressed=False):
     """Params (dict of arrays) to an .npz file, atomically."""
@@ -287,41 +248,6 @@ def rewrite_rows(folder, rows):
 
 
 # --- reading -----------------------------------------------------------------------------
-
-def read_text(path):
-    """A whole UTF-8 text file; LMNInputError naming it when missing, unreadable or not UTF-8."""
-    path = Path(path)
-    try:
-        return path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise LMNInputError(f"{path} is missing") from None
-    except UnicodeDecodeError as e:
-        raise LMNInputError(f"{path}: not UTF-8 text (byte {e.start} is {e.object[e.start]:#04x})") from None
-    except OSError as e:
-        raise LMNInputError(f"{path}: cannot be read ({e.strerror or e})") from None
-
-
-def read_json(path):
-    """A whole JSON file; LMNInputError naming it (and the line) when it is not one."""
-    path = Path(path)
-    text = read_text(path)
-    try:
-        return json.loads(text)
-    except ValueError as e:
-        raise LMNInputError(f"{path}: not whole JSON ({e})") from None
-
-
-def read_npz(path):
-    """All arrays of an .npz archive, read now; LMNInputError naming it when truncated or not one."""
-    path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise LMNInputError(f"{path} is missing") from None
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, AttributeError) as e:
-        raise LMNInputError(f"{path}: not a readable .npz archive ({type(e).__name__}: {e})") from None
-
 
 def load_params(path):
     """Params saved by save_params: a dict of floating-point arrays (checked)."""

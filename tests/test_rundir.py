@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import lmn_edu
-from lmn_edu import rundir
+from lmn_edu import files, rundir
 from lmn_edu.train import StopTraining, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +81,7 @@ def test_legacy_folder_without_marker(tmp_path):
     shutil.copytree(PAPER / "xor-s0", folder, ignore=shutil.ignore_patterns("finished.json"))
     assert rundir.finished(folder) == {"step": 20000, "reason": "last step"}     # its last row is its last step
     rows = rundir.load_rows(folder)
-    rundir.write_atomic(folder / "history.jsonl", "".join(json.dumps(r) + "\n" for r in rows[:-5]))
+    files.write_atomic(folder / "history.jsonl", "".join(json.dumps(r) + "\n" for r in rows[:-5]))
     assert rundir.finished(folder) is None
 
 
@@ -131,9 +131,9 @@ def test_notes_in_one_place(tmp_path):
 def test_a_full_disk_names_the_file(tmp_path, monkeypatch):
     def full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(rundir.os, "fsync", full)
+    monkeypatch.setattr(files.os, "fsync", full)
     with pytest.raises(OSError) as info:
-        rundir.write_atomic(tmp_path / "history.json", "[]")
+        files.write_atomic(tmp_path / "history.json", "[]")
     assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "history.json")
     assert list(tmp_path.iterdir()) == []                               # no temporary left behind
 
@@ -144,7 +144,7 @@ def test_figures_are_written_whole(tmp_path, monkeypatch):
     target = tmp_path / "figures" / "fig2.png"
     fig2(rows, target)
     before = target.read_bytes()
-    monkeypatch.setattr(rundir.os, "replace", lambda a, b: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
+    monkeypatch.setattr(files.os, "replace", lambda a, b: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
     with pytest.raises(OSError, match="fig2.png"):
         fig2(rows, target, title="another")
     assert target.read_bytes() == before and [p.name for p in target.parent.iterdir()] == ["fig2.png"]

@@ -13,7 +13,8 @@ import numpy as np
 from ..analysis import spectral_order
 from ..config import RunConfig
 from ..errors import LMNInputError
-from ..rundir import load_params, load_run, read_json, read_npz, save_params, snapshot_steps, write_atomic
+from ..files import read_json, read_npz, write_atomic
+from ..rundir import load_params, load_run, save_params, snapshot_steps
 from ..lmn import connectivity_matrix, linear_mapping_number
 from ..mlp_lmn import layer_connectivity
 from ..train import lmn_points, setup_run

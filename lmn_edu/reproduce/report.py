@@ -10,7 +10,8 @@ import numpy as np
 
 from ..datasets import TASKS
 from ..errors import LMNInputError
-from ..rundir import load_run, read_text, write_atomic
+from ..files import read_text, write_atomic
+from ..rundir import load_run
 from . import figures, sections
 from .fill import GRID
 from .protocol import SEEDS, run_path

@@ -158,7 +158,7 @@ def figure(study, path):
     ax.set_xlabel("generalization step (x: not within the run)")
     fig.suptitle("S4: float32 against float64, every seed run (one line or mark per run)")
     fig.tight_layout()
-    from lmn_edu.rundir import write_figure
+    from lmn_edu.files import write_figure
     write_figure(fig, path, dpi=110)
     plt.close(fig)
 
