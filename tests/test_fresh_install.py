@@ -1,7 +1,9 @@
 """What a fresh `pip install -r requirements.txt` gives is enough: no scipy, scikit-learn, torch or
 notebook tools at `import lmn_edu` or in the main run. Tested by blocking them in a subprocess,
 so the test means the same on a machine where they happen to be installed."""
+import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +45,29 @@ def test_requirements_name_only_the_light_dependencies():
     assert names == {"numpy", "autograd", "matplotlib", "tqdm", "threadpoolctl"}
     assert "-e ." in (ROOT / "requirements.txt").read_text().splitlines()
     assert "-e .[dev]" in (ROOT / "requirements-dev.txt").read_text().splitlines()
+
+
+def test_the_package_alone_works_from_any_folder(tmp_path):
+    # as a wheel installs it: lmn_edu/ without the checkout around it (no results/, no lessons/)
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "lmn_edu", site / "lmn_edu", ignore=shutil.ignore_patterns("__pycache__"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site), "MPLBACKEND": "Agg"}
+
+    def command(*args):
+        return subprocess.run([sys.executable, "-m", *args], cwd=elsewhere, capture_output=True, text=True,
+                              env=env, timeout=300)
+    r = command("lmn_edu.run", "--steps", "3", "--eval-every", "1", "--lmn-layers", "--no-progress")
+    assert r.returncode == 0 and "train acc" in r.stdout, r.stderr[-2000:]
+    assert (elsewhere / "runs" / "add-numpy-s0" / "finished.json").exists()
+    if importlib.util.find_spec("torch") is not None:
+        r = subprocess.run([sys.executable, "-c", "import torch, lmn_edu; torch.manual_seed(0); "
+                            "print(lmn_edu.module_lmn(torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh()), "
+                            "torch.randn(6, 2)))"], cwd=elsewhere, capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 0 and float(r.stdout) >= 1.0, r.stderr[-2000:]
+    for args in (["lmn_edu.reproduce", "--from", "results/paper"], ["lmn_edu.reproduce.s4"],
+                 ["lmn_edu.reproduce", "--tasks", "xor"]):
+        r = command(*args)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and "checkout" in lines[0], r.stderr[-2000:]

@@ -302,3 +302,165 @@ def test_datetimes_are_not_numbers(value):
         lmn_edu.AdamW(betas=np.array([value, value]))
     with pytest.raises(lmn_edu.LMNInputError, match="n_lambda"):
         lmn_edu.lambdas(value)
+
+
+# --- every public function, every dtype and scale: right (against float64) or LMNInputError ------
+
+# The array arguments of each function that a user may give in another dtype; "params" and
+# "grads" convert every array of the dict.
+DTYPE_ARGS = {
+    "connectivity_matrix": ["X"], "lmn_of": ["X"], "nonlinear_entropy": ["L"], "linear_mapping_number": ["L"],
+    "spectrum": ["L"], "r_squared": ["y", "lam"],
+    "layer_lmn": ["params", "inputs"], "layers_lmn": ["params", "inputs"], "layer_connectivity": ["params", "inputs"],
+    "forward": ["params", "inputs"], "representations": ["params", "inputs"], "loss": ["params", "inputs", "labels"],
+    "cross_entropy": ["logits", "labels"], "accuracy": ["logits", "labels"], "l2_norm": ["params"],
+    "AdamW.step": ["grads"], "AdamW.init": ["params"], "split": ["train_frac"], "lambdas": ["n_lambda"],
+    "init_params": ["vocab_size"],
+}
+DTYPES = ["float16", "float32", "float64", "int8", "uint8", "int32", "int64"]
+SCALES = [1e-300, 1e-200, 1e-100, 1e-8, 1e8, 1e100, 1e200, 1e300]
+TOL = {"float16": 2e-2, "float32": 1e-4}                     # relative, of the float64 reference
+# Where the library's numerics are not right yet (points of an integer or float16 dtype; r² of
+# outputs far from 1 in scale): the "engine" branch makes them right; un-mark them at its merge.
+ENGINE = pytest.mark.xfail(strict=False, reason="library numerics: engine branch")
+ENGINE_CASES = {(name, "X", d) for name in ("connectivity_matrix", "lmn_of") for d in ("int8", "uint8")}
+# Integer logits: NumPy computes exp of int8/uint8 in float16, so the loss is float16-rounded
+# (mlp.logsumexp; not the engine's): reported to the lead, marked apart.
+LOGSUMEXP = pytest.mark.xfail(strict=False, reason="library numerics: integer logits in float16 (mlp.logsumexp)")
+LOGSUMEXP_CASES = {("cross_entropy", "logits", d) for d in ("int8", "uint8")}
+
+
+def _as(value, dtype):
+    """``value`` in ``dtype`` (a dict: each array); scalars as the NumPy scalar type."""
+    if isinstance(value, dict):
+        return {k: _as(v, dtype) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return value.astype(dtype)
+    return np.dtype(dtype).type(value)
+
+
+# Arguments that hold real numbers (the reference gets them in float64 whatever their dtype);
+# the others hold integers (token ids, labels, counts), given to the reference as int64.
+REAL_ARGS = {"X", "L", "y", "lam", "logits", "params", "grads", "train_frac"}
+
+
+def _back(value, real):
+    """What the converted value holds, in float64 (``real``) or int64: the reference's input."""
+    if isinstance(value, dict):
+        return {k: _back(v, real) for k, v in value.items()}
+    arr = np.asarray(value)
+    arr = arr.astype(np.float64 if real or arr.dtype.kind == "f" else np.int64)
+    return arr if isinstance(value, np.ndarray) else arr.item()
+
+
+def _close(a, b, rtol):
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _close(a[k], b[k], rtol)
+    elif isinstance(a, tuple):
+        for x, y in zip(a, b, strict=True):
+            _close(x, y, rtol)
+    else:
+        np.testing.assert_allclose(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64),
+                                   rtol=rtol, atol=rtol * 1e-6)
+
+
+def _right_or_named(name, arg, value, reference_value, rtol, **changes):
+    try:
+        result = call(name, **{arg: value}, **changes)
+    except lmn_edu.LMNInputError as e:
+        word = MESSAGE_NAME.get(arg, re.escape(arg))
+        assert re.search(rf"\b{word}\b", str(e)) and "\n" not in str(e), str(e)
+        return
+    try:
+        reference = call(name, **{arg: reference_value}, **changes)
+    except lmn_edu.LMNInputError:
+        return                            # the values themselves are invalid (e.g. int8 tokens out of range)
+    if name == "split":
+        reference = result = [len(x) for x in result]
+    if name in ("AdamW.step",):
+        result, reference = result[0], reference[0]
+    if name == "init_params":
+        return                            # the params are random draws; their shapes are checked elsewhere
+    _close(result, reference, rtol)
+
+
+DTYPE_CASES = [pytest.param(name, arg, dtype, id=f"{name}-{arg}-{dtype}",
+                            marks=[ENGINE] if (name, arg, dtype) in ENGINE_CASES else
+                            [LOGSUMEXP] if (name, arg, dtype) in LOGSUMEXP_CASES else [])
+               for name, args in sorted(DTYPE_ARGS.items()) for arg in args for dtype in DTYPES]
+
+
+@pytest.mark.parametrize("name, arg, dtype", DTYPE_CASES)
+def test_every_dtype_is_right_or_refused(name, arg, dtype):
+    changes = {}
+    value = CALLS[name][1][arg]
+    if arg == "X":                    # points that integers hold, and an f that is far from flat on them
+        value = np.array([[3.0, 90.0], [-80.0, 7.0], [77.0, -60.0], [12.0, 33.0], [95.0, 5.0], [-50.0, 50.0]])
+        changes = {"f": lambda x: np.sin(np.asarray(x, dtype=np.float64) @ np.array([[0.05, 0.02], [-0.03, 0.04]]))}
+    converted = _as(value, dtype)
+    # the reference: the same numbers (after the conversion) in float64, or as given when integer
+    _right_or_named(name, arg, converted, _back(converted, arg in REAL_ARGS), TOL.get(dtype, 1e-9), **changes)
+
+
+SCALE_CASES = [pytest.param(kind, scale, id=f"{kind}-{scale:g}", marks=[ENGINE] if abs(np.log10(scale)) >= 200 else [])
+               for kind in ("r_squared", "lmn_of") for scale in SCALES]
+
+
+@pytest.mark.parametrize("kind, scale", SCALE_CASES)
+def test_every_scale_is_right_or_refused(kind, scale):
+    # r² and LMN do not depend on the scale of the outputs: y·s against y, f·s against f
+    if kind == "r_squared":
+        _close(lmn_edu.r_squared(Y * scale, LAM), lmn_edu.r_squared(Y, LAM), 1e-9)
+    else:
+        scaled = lambda x: np.tanh(x @ np.ones((2, 3))) * scale          # noqa: E731
+        plain = lambda x: np.tanh(x @ np.ones((2, 3)))                   # noqa: E731
+        _close(lmn_edu.lmn_of(scaled, X), lmn_edu.lmn_of(plain, X), 1e-9)
+
+
+# --- the command line: any value of any option gives a documented exit, one line at most -------
+
+RUN_OPTIONS = ["--task", "--backend", "--steps", "--seed", "--train-frac", "--lr", "--weight-decay", "--eval-every",
+               "--lmn-every", "--lmn-log", "--lmn-layers", "--lmn-points", "--lmn-output", "--n-lambda",
+               "--snapshot-steps", "--device", "--dtype", "--loss-dtype", "--threads"]
+cli_values = st.one_of(st.sampled_from(["", "-1", "0", "1", "2", "3", "1e9", "nan", "inf", "0.5", "h1", "add",
+                                        "1" * 30, "²", "--", "float32", "torch", "cuda"]),
+                       st.text(max_size=4))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                    HealthCheck.function_scoped_fixture])
+@given(option=st.sampled_from(RUN_OPTIONS), value=cli_values)
+def test_run_command_any_value(tmp_path, capsys, option, value):
+    from lmn_edu.run import main
+    argv = ["--steps", "2", "--eval-every", "1", "--lmn-layers", "--no-progress", "--overwrite",
+            "--out", str(tmp_path), "--backend", "numpy", "--device", "cpu", option, value]
+    try:
+        code = main(argv)
+    except SystemExit as e:                                   # argparse: a usage mistake
+        code = e.code
+    err = capsys.readouterr().err
+    assert code in (0, 1, 2), (code, err)
+    if code:
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), err
+
+
+REPRODUCE_OPTIONS = ["--tasks", "--seeds", "--steps", "--lmn-every", "--lmn-layers", "--lmn-points", "--lmn-output",
+                     "--backend", "--dtype", "--device", "--threads", "--fill-budget", "--docs"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                    HealthCheck.function_scoped_fixture])
+@given(option=st.sampled_from(REPRODUCE_OPTIONS), value=cli_values)
+def test_reproduce_command_any_value(tmp_path, capsys, option, value):
+    # from a folder holding no run: every value ends in exit 2 and one line (nothing is trained)
+    from lmn_edu.reproduce.cli import main
+    (tmp_path / "empty").mkdir(exist_ok=True)
+    try:
+        code = main(["--from", str(tmp_path / "empty"), "--docs", str(tmp_path / "docs"), option, value])
+    except SystemExit as e:                                   # argparse: a usage mistake
+        code = e.code
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), (code, lines)

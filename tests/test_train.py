@@ -186,13 +186,13 @@ def test_a_folder_being_written_is_refused(tmp_path):
 # --- history files: constant cost per row, whole rows after any stop ---------------------
 
 def test_rows_are_appended_not_rewritten(tmp_path, monkeypatch):
-    import lmn_edu.history as h
+    import lmn_edu.rundir as h
     calls = []
     real = h.write_atomic
     monkeypatch.setattr(h, "write_atomic", lambda path, data: (calls.append(path.name), real(path, data)))
     train(tiny(tmp_path, steps=200, eval_every=1, lmn_layers=()))
-    # config.json at the start, params.npz and history.json at the end: none per row
-    assert sorted(calls) == ["config.json", "history.json", "params.npz"]
+    # config.json at the start; params.npz, history.json and the finished marker at the end: none per row
+    assert sorted(calls) == ["config.json", "finished.json", "history.json", "params.npz"]
     rows = load_history(tmp_path / "s4-numpy-s0")
     assert len(rows) == 201
     assert len((tmp_path / "s4-numpy-s0" / "history.csv").read_text().splitlines()) == 202
@@ -209,7 +209,7 @@ def test_a_row_cut_short_is_skipped_when_read(tmp_path):
 
 def test_a_full_disk_leaves_whole_rows(tmp_path, monkeypatch):
     import os
-    import lmn_edu.history as h
+    import lmn_edu.rundir as h
     f = h._AppendFile(tmp_path / "x.jsonl")
     f.write('{"step": 0}\n')
     real = os.write
@@ -222,7 +222,7 @@ def test_a_full_disk_leaves_whole_rows(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("content, match", [
-    (None, "config.json is missing"), ("{", "not a readable run"), ("null", "malformed"),
+    (None, "config.json is missing"), ("{", "config.json: not whole JSON"), ("null", "config.json: must be a JSON object"),
     ('{"task": "add"}', "history"),
 ])
 def test_load_run_names_what_is_wrong(tmp_path, content, match):
@@ -241,3 +241,27 @@ def test_divergence_at_an_lmn_step_is_divergence(tmp_path):
     rows = load_history(tmp_path / "s4-numpy-s0")
     last = rows[-1]                                   # the diverged row is kept, without an LMN value
     assert last["lmn_h1"] is None and (last["train_loss"] is None or last["train_loss"] > rows[0]["train_loss"])
+
+
+def test_the_schedule_is_arithmetic_not_a_list_of_steps():
+    from lmn_edu.train import lmn_schedule
+    config = lmn_edu.RunConfig(steps=10**9, eval_every=10**4, lmn_every=10**7, lmn_log=5).validated()
+    schedule = lmn_schedule(config)
+    assert 10**9 in schedule and 3 * 10**7 in schedule and 10**7 + 1 not in schedule
+    assert len(schedule) == 101 + 5 and list(schedule)[:2] == [0, 333333]
+    assert lmn_schedule(lmn_edu.RunConfig(steps=45, lmn_every=20, lmn_log=0).validated()).__contains__(45)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(steps=10**12, lmn_every=1), "steps=1000000000000 must be at least 1 and at most 1000000000"),
+    (dict(steps=10**8, lmn_every=1), "rows"), (dict(steps=10**8, eval_every=1, lmn_layers=()), "rows"),
+    (dict(n_lambda=10**8), "n_lambda"), (dict(lmn_log=10**9), "lmn_log"), (dict(hidden=10**5), "params"),
+    (dict(out=""), "out"), (dict(out=None), "out"), (dict(lmn_layers=5), "lmn_layers"),
+])
+def test_sizes_are_refused_before_allocating(kw, match):
+    with pytest.raises(lmn_edu.LMNInputError, match=match):
+        lmn_edu.RunConfig(**kw).validated()
+
+
+def test_a_layer_named_twice_is_one_layer():
+    assert lmn_edu.RunConfig(lmn_layers=("h1", "emb", "h1")).validated().lmn_layers == ("h1", "emb")

@@ -1,6 +1,7 @@
 """``python -m lmn_edu.reproduce``: run the paper's protocol and write docs/reproduction.md.
 
-Exit codes: 0 done, 1 a run diverged, 2 bad input or environment (one line on stderr), 130 interrupted.
+Exit codes: 0 done, 1 a run diverged, 2 bad input or environment (one line on stderr), 130 interrupted
+(143 by SIGTERM, 129 by SIGHUP). ``--from`` only reads its folder.
 """
 import argparse
 import math
@@ -9,13 +10,17 @@ import sys
 from pathlib import Path
 
 from ..datasets import TASKS
-from ..errors import LMNInputError, check_choice
+from .. import interrupts
+from ..errors import ArgumentParser, LMNInputError, check_choice
 from ..mlp_lmn import LMN_LAYERS
 from .protocol import LMN_EVERY, SEEDS, STEPS, TASK_LAYERS, make_config, run_path
 
 
+RESULTS = "results/paper"            # the committed runs, in the checkout
+
+
 def build_parser():
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m lmn_edu.reproduce",
         description="Run the paper's protocol (three tasks, seeds 0-2, 20 000 steps, LMN every 50 steps) "
                     "and write docs/reproduction.md with its figures: paper against ours.",
@@ -32,7 +37,7 @@ def build_parser():
     p.add_argument("--dtype", default="float64", help="training precision: float64 or float32")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: the libraries' choice)")
-    p.add_argument("--results", default="results/paper", help="folder of the run folders")
+    p.add_argument("--results", default=RESULTS, help="folder of the run folders")
     p.add_argument("--from", dest="from_dir", default=None, metavar="DIR",
                    help="do not train: rebuild the figures and the report from the run folders in DIR")
     p.add_argument("--docs", default="docs", help="folder for reproduction.md and figures/reproduction/")
@@ -69,10 +74,14 @@ def _run(args):
         check_choice("task", task, TASKS)
     if args.from_dir is not None:
         if not Path(args.from_dir).is_dir():
-            raise LMNInputError(f"--from {args.from_dir!r} is not a folder; give the folder of the run folders")
+            raise LMNInputError(f"--from {args.from_dir!r} is not a folder; give the folder of the run folders "
+                                "(the committed runs are results/paper in the project's checkout)")
         from .report import build_report
         log(f"wrote {build_report(args.from_dir, args.docs, args.tasks, args.seeds)}")
         return
+    if args.results == RESULTS and not Path(RESULTS).is_dir():
+        raise LMNInputError(f"--results {RESULTS} is not here: the protocol's runs go into the project's checkout "
+                            "(run this from the checkout), or give --results DIR and --docs DIR")
     _threads(args.threads, args.backend)
     configs = [make_config(t, s, args.results, args.steps, args.backend, args.dtype, args.device,
                            args.lmn_layers, args.lmn_points, args.lmn_output, args.lmn_every, args.defer_lmn)
@@ -86,7 +95,7 @@ def _run(args):
         run_protocol(configs, layers, progress=tqdm, log=log)
     if args.fill:
         from .fill import measure, snapshot_path
-        from ..history import load_run
+        from ..rundir import load_run
         for c, wanted in zip(configs, layers):          # every step the run kept params of
             steps = [r["step"] for r in load_run(c.run_dir)[1] if snapshot_path(c.run_dir, r["step"]).exists()]
             measure(c.run_dir, steps, wanted, budget_s=args.fill_budget, log=log)
@@ -98,22 +107,39 @@ def _run(args):
         from .readings import measure_readings
         measure_readings(args.results, args.readings, [s for s in args.seeds], log=log)
     if not args.no_report:
+        from .readings import appendix_b
         from .report import build_report
+        appendix_b(args.results, write_cache=True)        # the folder trained into keeps Appendix B's L
         log(f"wrote {build_report(args.results, args.docs, args.tasks, args.seeds)}")
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    return run_command(lambda: _run(args))
+
+
+def run_command(work):
+    """Run ``work()`` as a command: its exit status as documented, any error in one line."""
     from ..train import TrainingDiverged
+    interrupts.running()
     try:
-        _run(args)
+        work()
     except TrainingDiverged as e:
         print(f"error: training diverged: {e}", file=sys.stderr)
         return 1
-    except (LMNInputError, OSError) as e:
+    except LMNInputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+    except OSError as e:
+        print(f"error: cannot write {e.filename or 'a file'}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as e:
+        stop = e
+    except Exception:
+        if not interrupts.signalled():
+            raise
+        stop = None                   # the signal's KeyboardInterrupt came out of C code as another error
+    else:
+        return 0
+    print(f"{interrupts.describe(stop)}; finished runs are kept, the others run again next time", file=sys.stderr)
+    return interrupts.exit_status(stop)
