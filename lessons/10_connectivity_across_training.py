@@ -36,6 +36,7 @@ import lmn_edu
 from lmn_edu.analysis import spectral_order
 from lmn_edu.config import RunConfig
 from lmn_edu.history import load_params
+from lmn_edu.rundir import snapshot_path
 from lmn_edu.train import setup_run
 
 LESSON = "10_connectivity_across_training"
@@ -56,7 +57,7 @@ if course.quick():
     snapshots = {step: course.paper_snapshot(step) for step in KEEP}
 else:
     rows, _ = course.run_history(config)
-    snapshots = {step: load_params(config.run_dir / "snapshots" / f"step{step:06d}.npz") for step in KEEP}
+    snapshots = {step: load_params(snapshot_path(config.run_dir, step)) for step in KEEP}
 evals = {r["step"]: r for r in rows if r["step"] in KEEP}
 for step, e in evals.items():
     print(f"step {step:5d}: train acc {e['train_acc']:.3f}, test acc {e['test_acc']:.3f}, L2 {e['l2']:.2f}")

@@ -68,7 +68,8 @@ def show(path):
 def save(fig, lesson, name):
     """Save a matplotlib Figure as <figure_dir>/<name>.png and show it (inline in a notebook)."""
     path = figure_dir(lesson) / f"{name}.png"
-    fig.savefig(path, dpi=110)
+    from .files import write_figure
+    write_figure(fig, path, dpi=110)
     show(path)
     return path
 
@@ -131,7 +132,8 @@ def paper_run(task, seed=0):
 def paper_snapshot(step, task="add", seed=0):
     """The params of the committed full run at ``step`` (Appendix B: steps 0, 200, 7600, 10600)."""
     from .history import PAPER_RESULTS, load_params
-    return load_params(PAPER_RESULTS / f"{task}-s{seed}" / "snapshots" / f"step{step:06d}.npz")
+    from .rundir import snapshot_path
+    return load_params(snapshot_path(PAPER_RESULTS / f"{task}-s{seed}", step))
 
 
 def paper_connectivity(step):
@@ -148,13 +150,14 @@ def run_history(config):
     """(rows, final params) of a finished run with this RunConfig: the one already in its folder
     (lessons 07–09 study the same run), else trained now."""
     from .history import load_params, load_run
+    from .rundir import finished
     from .train import train
 
     config = config.validated()
     try:
         saved, rows = load_run(config.run_dir)
         same = all(saved.get(k) == v for k, v in config.to_dict().items() if k != "device")
-        if same and rows and rows[-1]["step"] == config.steps:
+        if same and rows and finished(config.run_dir):
             print(f"reusing the finished run in {config.run_dir} (delete the folder to train again)")
             return rows, load_params(config.run_dir / "params.npz")
     except (OSError, ValueError):
