@@ -67,6 +67,70 @@ def pearson(x, y):
     return float(np.corrcoef(x, y)[0, 1])
 
 
+# --- levelling off ---------------------------------------------------------------------
+# "LMN starts to level off after grokking" (the paper's abstract), made a test that can fail.
+
+LEVEL_WINDOW = 5000      # steps after ``after_step`` over which the later rate is fitted
+LEVEL_FRACTION = 0.2     # "levels off": the later rate is at most this fraction of the earlier
+
+
+def _rate(steps, values, lo, hi):
+    """(slope per 1 000 steps of the least-squares line through the points with lo ≤ step ≤ hi, n)."""
+    keep = (steps >= lo) & (steps <= hi)
+    n = int(keep.sum())
+    if n < 3 or np.ptp(steps[keep]) == 0:
+        return None, n
+    if np.ptp(values[keep]) == 0:
+        return 0.0, n                                    # exactly flat (polyfit would leave ~1e-19)
+    return float(1000.0 * np.polyfit(steps[keep], values[keep], 1)[0]), n
+
+
+def levels_off(steps, values, after_step, before_start, window=LEVEL_WINDOW, fraction=LEVEL_FRACTION,
+               min_points=4):
+    """Does a curve level off after ``after_step`` (the generalization step)? One definition, stated:
+
+    rate before: the slope (per 1 000 steps) of the least-squares line through the points of the
+    generalizing phase, ``before_start`` (the memorization step) ≤ step ≤ ``after_step``;
+    rate after: the slope of the line through ``after_step`` ≤ step ≤ ``after_step + window``.
+    The curve levels off when |rate after| ≤ ``fraction`` × |rate before|: it changes at least
+    1/fraction times more slowly after generalization than it did while the network generalized.
+
+    Why these numbers. ``window`` = 5 000 steps is a quarter of the paper's 20 000-step run: long
+    enough for ≥ 10 values at an LMN cadence of 250 steps, so that the slope is not two points'
+    noise, and short enough to lie inside every run that generalizes before step 15 000; a fixed
+    width keeps seeds comparable (a line through "to the end of the run" would average more of
+    the flat tail for a seed that generalizes early). ``fraction`` = 0.2 asks for a five-fold slow
+    down: a curve falling at a steady rate gives a ratio of 1, one that merely fluctuates around
+    a slower descent gives ratios of 0.5 or so, and at a fifth of its earlier rate the curve would
+    need five times the generalizing phase to fall by as much again. A rise after generalization
+    (XOR's bump) is a rate too: |rate| compares speeds, the signs are returned.
+
+    Returns a dict: ``rate_before``, ``rate_after`` (per 1 000 steps), ``ratio`` (after / before),
+    ``levels_off`` (True / False, None when either window has fewer than ``min_points`` points or
+    the earlier rate is 0: not tested), ``fraction``, ``window``, and what it was computed on:
+    ``before`` and ``after`` as (first step, last step, number of points) of each window.
+    """
+    steps = np.asarray(steps, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    if steps.shape != values.shape or steps.ndim != 1:
+        raise LMNInputError(f"steps and values must be 1-D and of one length; got shapes {steps.shape} "
+                            f"and {values.shape}")
+    if not before_start <= after_step:
+        raise LMNInputError(f"before_start={before_start} must not be after after_step={after_step}")
+    if not (window > 0 and 0 < fraction < 1):
+        raise LMNInputError(f"window={window} must be > 0 and fraction={fraction} within (0, 1)")
+    before, n_before = _rate(steps, values, before_start, after_step)
+    after, n_after = _rate(steps, values, after_step, after_step + window)
+    out = {"rate_before": before, "rate_after": after, "ratio": None, "levels_off": None,
+           "fraction": fraction, "window": window,
+           "before": (before_start, after_step, n_before), "after": (after_step, after_step + window, n_after)}
+    if before is None or after is None or min(n_before, n_after) < min_points or before == 0:
+        return out
+    out["ratio"] = after / before
+    out["levels_off"] = bool(abs(after) <= fraction * abs(before))
+    return out
+
+
 # --- turning points ---------------------------------------------------------------------
 
 def _local_maxima(v):

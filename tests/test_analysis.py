@@ -67,3 +67,63 @@ def test_spectral_order_finds_blocks():
 def test_pearson():
     assert analysis.pearson([1, 2, 3], [2, 4, 6]) == pytest.approx(1.0)
     assert analysis.pearson([1, 2], [2, 4]) is None and analysis.pearson([1, 1, 1], [1, 2, 3]) is None
+
+
+# --- levels_off: hand-made curves ---------------------------------------------------------
+
+def _curve(f, stop=20000, every=250):
+    steps = np.arange(0, stop + 1, every)
+    return steps, f(steps.astype(float))
+
+
+def test_levels_off_on_a_kinked_line():
+    # falls 6 per 1k steps up to step 6000, then 0.3 per 1k: a twenty-fold slow-down, as in add seed 1
+    steps, v = _curve(lambda s: np.where(s <= 6000, 50 - 6e-3 * s, 14 - 3e-4 * (s - 6000)))
+    out = analysis.levels_off(steps, v, after_step=6000, before_start=0)
+    assert out["rate_before"] == pytest.approx(-6.0) and out["rate_after"] == pytest.approx(-0.3)
+    assert out["ratio"] == pytest.approx(0.05) and out["levels_off"] is True
+    assert out["before"] == (0, 6000, 25) and out["after"] == (6000, 11000, 21)
+
+
+def test_a_straight_line_does_not_level_off():
+    steps, v = _curve(lambda s: 50 - 2e-3 * s)
+    out = analysis.levels_off(steps, v, after_step=8000, before_start=0)
+    assert out["ratio"] == pytest.approx(1.0) and out["levels_off"] is False
+
+
+def test_a_halved_rate_is_not_levelling_off_but_a_tenth_is():
+    for slow, expected in ((0.5, False), (0.1, True)):
+        steps, v = _curve(lambda s: np.where(s <= 5000, -4e-3 * s, -20 - slow * 4e-3 * (s - 5000)))
+        out = analysis.levels_off(steps, v, after_step=5000, before_start=0)
+        assert out["ratio"] == pytest.approx(slow) and out["levels_off"] is expected
+
+
+def test_a_rise_after_the_step_is_a_rate_too():
+    # XOR's bump: falls, then climbs back as fast: not levelling off, and the sign says which way
+    steps, v = _curve(lambda s: np.where(s <= 3000, 35 - 5e-3 * s, 20 + 5e-3 * (s - 3000)))
+    out = analysis.levels_off(steps, v, after_step=3000, before_start=0, window=2000)
+    assert out["rate_after"] == pytest.approx(5.0) and out["ratio"] == pytest.approx(-1.0)
+    assert out["levels_off"] is False
+
+
+def test_exponential_decay_levels_off_only_well_after_its_time_scale():
+    steps, v = _curve(lambda s: 10 + 40 * np.exp(-s / 2000))
+    late = analysis.levels_off(steps, v, after_step=8000, before_start=0)
+    assert late["levels_off"] is True and 0 < late["ratio"] < 0.2
+    early = analysis.levels_off(steps, v, after_step=1000, before_start=0, window=1000)
+    assert early["levels_off"] is False
+
+
+def test_levels_off_is_not_tested_on_too_few_points():
+    steps, v = _curve(lambda s: 50 - 2e-3 * s, stop=10000, every=1000)
+    out = analysis.levels_off(steps, v, after_step=9000, before_start=0)   # after: steps 9000, 10000 only
+    assert out["levels_off"] is None and out["ratio"] is None and out["after"][2] == 2
+    flat = analysis.levels_off(*_curve(lambda s: 0 * s + 3), after_step=5000, before_start=0)
+    assert flat["levels_off"] is None                                       # no earlier rate to compare with
+
+
+@pytest.mark.parametrize("kwargs", [dict(after_step=0, before_start=100), dict(window=0), dict(fraction=1.0)])
+def test_levels_off_rejects_bad_arguments(kwargs):
+    args = dict(after_step=500, before_start=0) | kwargs
+    with pytest.raises(analysis.LMNInputError):
+        analysis.levels_off([0, 1, 2], [3, 2, 1], **args)
