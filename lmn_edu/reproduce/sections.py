@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from ..analysis import column, phase_steps
+from .summary import agree
 from ..errors import LMNInputError
+from .headline import outcome
 from .readings import OURS, READINGS, appendix_b, load_readings, sanity_checks
 
 PAPER_PEAK, PAPER_15K = 53, 12          # addition, read from the paper's Fig 2 by eye
@@ -88,49 +90,89 @@ def _nearest(rows, key, step, after=True):
     return min(pts, key=lambda p: abs(p[0] - step)) if pts else None
 
 
-def _largest_rise(values):
-    """The largest rise of a sequence above its running minimum."""
-    v = np.asarray(values, dtype=np.float64)
-    return float((v - np.minimum.accumulate(v)).max()) if len(v) else None
+def definitions(summ):
+    """The phases as the report uses them, and what happens inside the window called "generalizing"."""
+    lags = [(t, s, sm["lags"]) for t, by in summ.items() for s, sm in by.items() if sm and sm["lags"]]
+    never = [f"{t} seed {s} (to step {g['end']})" for t, s, g in lags if not g["generalized"]]
+    md = ["## Definitions", "",
+          "- **Memorization step**: the first evaluated step with train accuracy 1. **Generalization step**: the "
+          "first with test accuracy 1. Both at the resolution of `eval_every`.",
+          "- **Generalizing phase**: from the memorization step to the generalization step, both included. A run "
+          "that never reaches test accuracy 1 has no generalization step; its “generalizing phase” runs from "
+          "memorization to the run's last step: a window of the run, not a phase it was seen to finish. Runs "
+          "read that way here: " + (", ".join(never) or "none") + ".",
+          "- **Finalizing phase**: after the generalization step.",
+          "- **LMN**: of h1 to the logits on the training points (eq 1–3, 21 λ points), unless a row says "
+          "otherwise; L2 is √Σp² over every parameter."]
+    if lags:
+        worst = max(lags, key=lambda x: max(x[2]["lmn"] or 0, x[2]["test_loss"] or 0))
+        md += ["- **The phase's start is not a turning point.** LMN and the test loss still rise for a while after "
+               "the memorization step, inside the window: per run, steps from memorization to the highest LMN / "
+               "highest test loss in the phase: "
+               + "; ".join(f"{t} {s}: {g['lmn']} / {g['test_loss']}" for t, s, g in lags)
+               + f" (longest: {worst[0]} seed {worst[1]}). The correlations over the phase include that rise."]
+    return md + [""]
+
+
+def after_rows(summ):
+    """The after-generalization numbers of every run, in order: (task, seed, summary["after"] or None)."""
+    return [(t, s, sm["after"]) for t, by in summ.items() for s, sm in by.items() if sm is not None]
+
+
+def rebounds(summ, min_rise=1.0):
+    """XOR runs whose LMN rises by more than ``min_rise`` after generalization: the numbers of that rise."""
+    return [(s, a) for t, s, a in after_rows(summ) if t == "xor" and a and a["lmn_rise"] > min_rise]
+
+
+def _after_line(t, s, a):
+    if a is None:
+        return f"| {t} seed {s} | not reached | — | — | — | — | not tested | — | — |"
+    lv = a["levels"]
+    word = {True: "yes", False: "no", None: "not tested"}[lv["levels_off"]]
+    return (f"| {t} seed {s} | {a['gen_step']} | {_f(a['at'][1], 1)} ({a['at'][0]}) | {_f(a['end'][1], 1)} "
+            f"({a['end'][0]}) | {a['change']:+.0%} | {_f(lv['rate_before'], 2)} → {_f(lv['rate_after'], 2)} "
+            f"(×{_f(lv['ratio'], 2)}; {lv['before'][2]} and {lv['after'][2]} points) | {word} | "
+            f"{_f(a['lmn_rise'], 1)} | {_f(a['l2_rise'], 2)} ({_f(a['l2_at_gen'], 1)}) |")
 
 
 def after_generalization(runs, summ):
-    """Does LMN level off after grokking (add, S4)? Does L2 show XOR's bump? The emb plateau (Fig 3)."""
+    """Does LMN level off after grokking (add, S4)? XOR's rebound; does L2 show it? The emb plateau (Fig 3)."""
+    from .headline import LEVELS_RULE
     md = ["## After generalization", "",
           "The paper: “For modular addition and permutation, the LMN starts to level off after grokking”; for "
           "XOR “LMN also reveals … the XOR network switching between two generalization solutions, while L2 "
           "does not” (abstract). Per run: LMN at the first LMN step at or after the generalization step and at "
-          "the last LMN step; the largest rise of LMN and of L2 above their running minimum after generalization "
-          "(a bump; in L2 units for L2).", "",
-          "| run | generalization step | LMN there (step) | LMN at the end (step) | change | largest rise after: LMN | L2 (L2 at gen.) |",
-          "|---|---|---|---|---|---|---|"]
-    for t, by in runs.items():
-        for s, r in by.items():
-            if r is None:
-                continue
-            rows = r[1]
-            gen = summ[t][s]["gen_step"]
-            if gen is None:
-                md.append(f"| {t} seed {s} | not reached | — | — | — | — | — |")
-                continue
-            at, end = _nearest(rows, "lmn_h1", gen), summ[t][s]["lmn_end"]
-            after = [x for x in rows if x["step"] >= gen]
-            lmn_rise = _largest_rise([x["lmn_h1"] for x in after if x.get("lmn_h1") is not None])
-            l2_rise = _largest_rise([x["l2"] for x in after if x.get("l2") is not None])
-            change = f"{(end[1] - at[1]) / at[1]:+.0%}" if at and end else "—"
-            md.append(f"| {t} seed {s} | {gen} | {_f(at[1], 1)} ({at[0]}) | {_f(end[1], 1)} ({end[0]}) | {change} | "
-                      f"{_f(lmn_rise, 1)} | {_f(l2_rise, 2)} ({_f(after[0]['l2'], 1)}) |")
-    add0 = (runs.get("add") or {}).get(0)
-    if add0 and any(x.get("lmn_emb") is not None for x in add0[1]):
-        rows = add0[1]
-        mem, gen = phase_steps(rows)
-        pts = {k: [_nearest(rows, f"lmn_{k}", mem), _nearest(rows, f"lmn_{k}", gen or rows[-1]["step"]),
-                   column(rows, f"lmn_{k}")] for k in ("emb", "h1")}
-        md += ["", "Fig 3's plateau (add seed 0, the only run with emb measured): "
-               + "; ".join(f"LMN({k}) {p[0][1]:.1f} at step {p[0][0]} (memorization), {p[1][1]:.1f} at step "
-                           f"{p[1][0]} (generalization), {p[2][1][-1]:.1f} at step {p[2][0][-1]}"
-                           for k, p in pts.items() if p[0] and p[1]) + "."]
+          f"the last LMN step; whether it levels off ({LEVELS_RULE}); the largest rise of LMN and of L2 above "
+          "their running minimum after generalization (in L2 units for L2).", "",
+          "| run | generalization step | LMN there (step) | LMN at the end (step) | change | slope per 1k steps: "
+          "phase → after (ratio) | levels off | largest rise after: LMN | L2 (L2 at gen.) |",
+          "|---|---|---|---|---|---|---|---|---|"]
+    md += [_after_line(t, s, a) for t, s, a in after_rows(summ)]
+    reb = rebounds(summ)
+    if reb:
+        md += ["", "**XOR's rise after generalization is a return to the memorization level, not a bump.** "
+               + "; ".join(f"seed {s}: from {a['trough'][1]:.1f} (step {a['trough'][0]}) LMN climbs to "
+                           f"{a['rebound'][1]:.1f} (step {a['rebound'][0]}), {a['rebound_of_peak']:.0%} of its "
+                           f"peak around memorization ({a['peak_before']:.1f}), and falls only "
+                           f"{a['fall_from_rebound']:.0%} from there by step {a['end'][0]}" for s, a in reb)
+               + ". Within the 20 000 steps there is no second descent to speak of: LMN ends near the level "
+               "memorization left it at, long after test accuracy first reached 1."]
+    md += _emb_plateau(runs)
     return md + [""]
+
+
+def _emb_plateau(runs):
+    add0 = (runs.get("add") or {}).get(0)
+    if not (add0 and any(x.get("lmn_emb") is not None for x in add0[1])):
+        return []
+    rows = add0[1]
+    mem, gen = phase_steps(rows)
+    pts = {k: [_nearest(rows, f"lmn_{k}", mem), _nearest(rows, f"lmn_{k}", gen or rows[-1]["step"]),
+               column(rows, f"lmn_{k}")] for k in ("emb", "h1")}
+    return ["", "Fig 3's plateau (add seed 0, the only run with emb measured): "
+            + "; ".join(f"LMN({k}) {p[0][1]:.1f} at step {p[0][0]} (memorization), {p[1][1]:.1f} at step "
+                        f"{p[1][0]} (generalization), {p[2][1][-1]:.1f} at step {p[2][0][-1]}"
+                        for k, p in pts.items() if p[0] and p[1]) + "."]
 
 
 def _paper_distance(vals):
@@ -231,39 +273,94 @@ def s4(runs, extras, results, figdir):
     return md + _precision_section(results, figdir)
 
 
-# (where in the paper, claim, status, where in this report)
-CLAIMS = (
-    ("Abstract, Sec. 3", "LMN decreases steadily after memorization and before generalization",
-     "tested", "Fig 2; table (LMN peak, LMN at 15k); Linearity (Spearman)"),
-    ("Abstract, Sec. 3", "LMN has a strong linear relation with test loss in that phase",
-     "tested", "Linearity: r is high, a straight line is not what the data show"),
-    ("Abstract, Sec. 3", "L2 is correlated with test loss in a complicated nonlinear way",
-     "tested", "table (r of L2); Linearity"),
-    ("Sec. 3", "LMN is more linearly correlated with test loss than L2", "tested", "Linearity (r(LMN) − r(L2), log test loss)"),
-    ("Abstract", "for addition and S4, LMN levels off after grokking", "partly",
-     "After generalization (addition; S4 does not generalize within 20k here)"),
-    ("Abstract, Sec. 3", "XOR: LMN shows a double descent after grokking", "tested", "XOR figure; table (turning points)"),
-    ("Sec. 3", "XOR's turning points are 15 and 20 (5 × 3 and 5 × 4)", "tested", "table (turning points)"),
-    ("Sec. 3", "the XOR bump is the network switching between two near-degenerate solutions", "not tested",
-     "an interpretation; we did not inspect the solutions"),
-    ("Abstract", "L2 does not reveal XOR's switch", "partly", "After generalization (largest rise of L2)"),
-    ("Sec. 2, Fig 1", "LMN generalizes the linear-region count; 1 for a linear map; L = 0 for a symmetric parabola",
-     "partly", "Sec. 2 / Fig 1 checks (affine and parabola hold; it does not count pieces)"),
-    ("Sec. 2", "L is almost positive semi-definite, a few small negative eigenvalues (absolute values taken)",
-     "tested", "Appendix B (eigenvalues); Readings (clipped to 0 instead)"),
-    ("Fig 2", "the three tasks' accuracy, LMN and L2 curves, phases as defined", "tested",
-     "Fig 2 (3 seeds each); S4 does not reach test accuracy 1 in 20k"),
-    ("Fig 3 / App. A", "only h1's LMN tracks the hidden progress; emb and h2 plateau quickly after memorization",
-     "partly", "Fig 3 (seed 0; LMN(h2 → logits) is 1 by the affine-prefix identity); After generalization (emb)"),
-    ("Fig 4 / App. B", "L at init is strongly connected, less at memorization (step 200), more at generalization (7600)",
-     "tested", "Appendix B (seed 0 only; 7600 is the paper's label, our seed 0 generalizes at another step)"),
-    ("Sec. 1, 4", "LMN as information / computation complexity, a Kolmogorov-complexity candidate", "not tested",
-     "a conceptual claim"),
-)
+def _runs(summ, task=None):
+    return [sm for t, by in summ.items() for sm in by.values() if sm is not None and task in (None, t)]
 
 
-def coverage():
+def claim_flags(summ, extras, emb_runs):
+    """Per claim of the paper (keys of CLAIMS), the per-seed flags its outcome rests on: True where
+    the seed shows what the paper says, False where it does not, None where it cannot tell."""
+    xor, mats = _runs(summ, "xor"), extras.get("appendix_b") or {}
+    after = [sm["after"] for sm in xor]
+    conn = {s: float(np.mean(L.astype(np.float64)[~np.eye(len(L), dtype=bool)])) for s, (L, _, _) in mats.items()}
+    st = sorted(conn)
+    l2 = [sm["lin"]["l2"] for sm in _runs(summ)]
+    return {
+        "decrease": [None if sm["lags"] is None or sm["lags"]["lmn_fall"] is None else sm["lags"]["lmn_fall"] <= -0.9
+                     for sm in _runs(summ)],
+        "linear": [agree("beats_all", sm) for sm in _runs(summ)],
+        "l2_nonlinear": [None if d["spearman"] is None else d["spearman"] < 0.99 or (d["curve_share"] or 0) > 0.5
+                         for d in l2],
+        "more_linear": [agree("beats_l2", sm) for sm in _runs(summ)],
+        "levels_off": [agree("levels_off", sm) for t in ("add", "s4") for sm in _runs(summ, t)],
+        "double_descent": [None if a is None else a["lmn_rise"] > 1 and a["rebound"][1] - a["end"][1] > 0.5 * a["lmn_rise"]
+                           for a in after],
+        "turns": [agree("turns", sm) for sm in xor],
+        "l2_no_switch": [None if a is None or a["lmn_rise"] <= 1 else a["l2_rise"] < 0.01 * a["l2_at_gen"] for a in after],
+        "few_negative": [all((mu < 0).mean() < 0.1 for _, _, mu in mats.values())] if mats else [],
+        "fig3": [None] * emb_runs,
+        "appendix_b": [conn[st[0]] > conn[st[1]] < conn[st[-1]]] if len(st) >= 3 else [],
+    }
+
+
+# key: (where in the paper, claim, the statistic (or why none), where in this report)
+CLAIMS = {
+    "decrease": ("Abstract, Sec. 3", "LMN decreases steadily after memorization and before generalization",
+                 "Spearman ρ of LMN against step, from its peak in the phase to the phase's end, ≤ −0.9", "Fig 2; Definitions"),
+    "linear": ("Abstract, Sec. 3", "LMN has a strong linear relation with test loss in that phase",
+               "R² of a line: LMN above L2, −log step and log train loss", "table (R² row); Linearity"),
+    "l2_nonlinear": ("Abstract, Sec. 3", "L2 is correlated with test loss in a complicated nonlinear way",
+                     "L2 not monotone in test loss (Spearman < 0.99) or curved (curve share > 0.5)", "Linearity"),
+    "more_linear": ("Sec. 3", "LMN is more linearly correlated with test loss than L2", "R² of a line: LMN above L2",
+                    "table (R² rows); Linearity"),
+    "levels_off": ("Abstract", "for addition and S4, LMN levels off after grokking",
+                   "analysis.levels_off (S4: never generalized, not tested)", "table; After generalization"),
+    "double_descent": ("Abstract, Sec. 3", "XOR: LMN shows a double descent after grokking",
+                       "a rise above 1 after generalization, then a fall by more than half of it by the end",
+                       "After generalization; XOR figure"),
+    "turns": ("Sec. 3", "XOR's turning points are 15 and 20 (5 × 3 and 5 × 4)", "min within ±2 of 15, then max within ±2 of 20",
+              "table (turning points)"),
+    "switch": ("Sec. 3", "the XOR bump is the network switching between two near-degenerate solutions",
+               "none: an interpretation; we did not inspect the solutions", "—"),
+    "l2_no_switch": ("Abstract", "L2 does not reveal XOR's switch",
+                     "where LMN rises by more than 1, L2 rises by less than 1% of its value", "After generalization"),
+    "sec2": ("Sec. 2, Fig 1", "LMN generalizes the linear-region count; 1 for a linear map; L = 0 for a symmetric parabola",
+             "checks on maps with a known answer (no training seed)", "Sec. 2 / Fig 1 checks"),
+    "few_negative": ("Sec. 2", "L is almost positive semi-definite, a few small negative eigenvalues (absolute values taken)",
+                     "under 10% of L's eigenvalues negative at every Appendix B snapshot", "Appendix B; Readings"),
+    "fig3": ("Fig 3 / App. A", "only h1's LMN tracks the hidden progress; emb and h2 plateau quickly after memorization",
+             "none that can fail: LMN(h2 → logits) is 1 by the affine-prefix identity; emb read off the figure",
+             "Fig 3; After generalization (emb)"),
+    "appendix_b": ("Fig 4 / App. B", "L at init is strongly connected, less at memorization (step 200), more at generalization",
+                   "mean off-diagonal L: first snapshot above the second, below the last", "Appendix B"),
+    "kolmogorov": ("Sec. 1, 4", "LMN as information / computation complexity, a Kolmogorov-complexity candidate",
+                   "none: a conceptual claim", "—"),
+}
+FIXED = {"switch": "not tested", "sec2": "partly", "fig3": "not tested", "kolmogorov": "not tested"}
+
+
+def coverage_rows(summ, extras, emb_runs):
+    """(where, claim, outcome, seeds it rests on, statistic, where here) per claim of the paper."""
+    flags = claim_flags(summ, extras, emb_runs)
+    out = []
+    for key, (where, claim, stat, here) in CLAIMS.items():
+        got = flags.get(key, [])
+        word, n = outcome(got)
+        k = sum(1 for f in got if f)
+        if key in FIXED:
+            word, seeds = FIXED[key], (f"{len(got)}" if got else "—")
+        else:
+            untested = sum(1 for f in got if f is None)
+            seeds = (f"{k} of {n}" if n else "0") + (f" ({untested} more not tested)" if untested else "")
+            word = "reproduced where tested" if word == "reproduced" and untested else word
+        out.append((where, claim, word, seeds, stat, here))
+    return out
+
+
+def coverage(rows):
     md = ["## Coverage of the paper's claims", "",
-          "| where in the paper | claim | status | where here |", "|---|---|---|---|"]
-    md += [f"| {w} | {c} | {s} | {h} |" for w, c, s, h in CLAIMS]
+          "Outcome: reproduced (every seed with data shows it), partly (some do), not (none does), not tested "
+          "(no statistic here could tell). Seeds: how many show it, of the seeds with data.", "",
+          "| where in the paper | claim | outcome | seeds | statistic | where here |", "|---|---|---|---|---|---|"]
+    md += [f"| {' | '.join(r)} |" for r in rows]
     return md + [""]
