@@ -113,52 +113,70 @@ def _mx(sm, column):
     return max(vals) if vals else None
 
 
-def figure(study, path):
-    """Test accuracy, zero-loss share and rounded-update share against step, every run, one colour
-    per precision; and each run's generalization step per precision."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    colours = {"float32": "tab:blue", "float64": "tab:orange", "float32-loss64": "tab:green"}
-    fig, axes = plt.subplots(5, 1, figsize=(8, 13.5), sharex=False)
-    for variant, runs in study["runs"].items():
-        for i, (seed, rows) in enumerate(sorted(runs.items())):
-            steps = [r["step"] for r in rows]
-            label = LABELS[variant] if i == 0 else None
-            kw = dict(color=colours[variant], lw=0.8, alpha=0.7, label=label)
-            axes[0].plot(steps, [r["test_acc"] for r in rows], **kw)
-            axes[1].plot(steps, [r.get("zero_loss_frac") for r in rows], **kw)
-            axes[2].plot(steps, [r.get("rounded_update_frac") for r in rows], **kw)
-            axes[3].plot(steps, [r.get("max_margin") for r in rows], **kw)
-    axes[0].set_ylabel("test accuracy")
-    axes[1].set_ylabel("share of train samples\nwith loss exactly 0")
-    axes[2].set_ylabel("share of param entries\nwhose update rounds away")
-    axes[2].set_yscale("symlog", linthresh=1e-5)
-    axes[2].set_ylim(bottom=0)
-    axes[3].set_ylabel("largest correct-class\nmargin (train)")
+COLOURS = {"float32": "tab:blue", "float64": "tab:orange", "float32-loss64": "tab:green"}
+PANELS = (("test_acc", "test accuracy", "linear"),
+          ("zero_loss_frac", "share of train samples\nwith loss exactly 0", "linear"),
+          ("rounded_update_frac", "share of param entries\nwhose update rounds away", "symlog"),
+          ("max_margin", "largest correct-class\nmargin (train)", "linear"))
+
+
+def _curves(axes, variant, runs, end):
+    """One precision's runs in its column of panels (a column each: the remedy's runs follow
+    float64's so closely that drawn on one panel, one hides the other)."""
+    for seed, rows in sorted(runs.items()):
+        steps = [r["step"] for r in rows]
+        for ax, (col, _, _) in zip(axes, PANELS):
+            ax.plot(steps, [r.get(col) for r in rows], color=COLOURS[variant], lw=0.8, alpha=0.75)
+    axes[0].set_title(LABELS[variant], fontsize=10, color=COLOURS[variant])
     for dtype in ("float32", "float64"):
         m = collapse_margin(dtype)
         axes[3].axhline(m, color="grey", lw=0.8, ls="--")
         axes[3].text(0, m, f" {dtype} collapse", va="bottom", fontsize=7, color="grey")
-    end = max(study["steps"] or [EARLY])
-    for ax in axes:
+    for ax, (_, label, scale) in zip(axes, PANELS):
         ax.set_xlim(0, end * 1.08)
         ax.axvline(EARLY, color="grey", lw=0.6, ls=":")
-    for ax in axes[:4]:
-        ax.set_xlabel("step")
-    axes[0].legend(fontsize=8)
-    ax = axes[4]
+        if scale == "symlog":
+            ax.set_yscale("symlog", linthresh=1e-5)
+            ax.set_ylim(bottom=0)
+    axes[-1].set_xlabel("step")
+
+
+def _generalization_marks(ax, study, end):
     for k, (variant, runs) in enumerate(study["runs"].items()):
         for seed, rows in sorted(runs.items()):
             g = stable_generalization(rows)
             ax.plot(g if g is not None else end * 1.04, k + 0.25 * ((seed % 5) - 2) / 2, "o" if g else "x",
-                    color=colours[variant], ms=5)
+                    color=COLOURS[variant], ms=5)
     ax.set_yticks(range(len(study["runs"])), [LABELS[v] for v in study["runs"]])
+    ax.set_xlim(0, end * 1.08)
+    ax.axvline(EARLY, color="grey", lw=0.6, ls=":")
     ax.set_xlabel("generalization step (x: not within the run)")
+
+
+def figure(study, path):
+    """Test accuracy, zero-loss share, rounded-update share and margin against step, every run, one
+    column per precision; below, each run's generalization step per precision."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    variants = list(study["runs"])
+    end = max(study["steps"] or [EARLY])
+    fig = plt.figure(figsize=(13, 13))
+    grid = fig.add_gridspec(len(PANELS) + 1, len(variants))
+    columns = [[fig.add_subplot(grid[i, j]) for i in range(len(PANELS))] for j in range(len(variants))]
+    for j, variant in enumerate(variants):
+        _curves(columns[j], variant, study["runs"][variant], end)
+    for i, (_, label, _) in enumerate(PANELS):              # one y range per row, so columns compare
+        lo = min(c[i].get_ylim()[0] for c in columns)
+        hi = max(c[i].get_ylim()[1] for c in columns)
+        for c in columns:
+            c[i].set_ylim(lo, hi)
+        columns[0][i].set_ylabel(label)
+    _generalization_marks(fig.add_subplot(grid[len(PANELS), :]), study, end)
     fig.suptitle("S4: float32 against float64, every seed run (one line or mark per run)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
@@ -277,7 +295,9 @@ def section(results, figdir=None):
     if figdir is not None:
         figure(study, Path(figdir) / "s4_precision.png")
         out += ["", "![S4 precision study](figures/reproduction/s4_precision.png)", "",
-                "Shown: every finished run of the study, one line per run, coloured by precision; dotted: step "
+                "Shown: every finished run of the study, one line per run, one column per precision (the runs "
+                "with the loss in float64 follow float64 so closely that on one panel they would hide it), the "
+                "same y range along a row; dotted: step "
                 f"{_fmt(EARLY)}; dashed: the margins at which float32 and float64 collapse (a run measured before the "
                 "margin column existed has no margin line). Bottom: each run's generalization step (x: not within "
                 "the run)."]
