@@ -1,7 +1,7 @@
 """docs/reproduction.md and its figures, rebuilt from the run folders of a results folder.
 
 Every number in the report is computed here from the files (run folders, readings.json,
-appendix_b.npz, s4_study.json); the discussion is results/<…>/notes.md, appended as written.
+appendix_b.npz, s4_split_init.json); the discussion is results/<…>/notes.md, appended as written.
 NumPy and matplotlib only: ``--from`` needs no torch.
 """
 from pathlib import Path

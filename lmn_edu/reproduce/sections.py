@@ -11,22 +11,16 @@ from ..analysis import column, phase_steps
 from .summary import agree
 from ..errors import LMNInputError
 from .headline import outcome
+from . import split_init
 from .readings import OURS, READINGS, appendix_b, load_readings, sanity_checks
 
 PAPER_PEAK, PAPER_15K = 53, 12          # addition, read from the paper's Fig 2 by eye
 
 
 def load_extras(results):
-    """readings.json, appendix_b.npz and s4_study.json of ``results`` (each may be absent), checked."""
-    path = Path(results) / "s4_study.json"
-    study = []
-    if path.exists():
-        try:
-            study = json.loads(path.read_text())
-            assert isinstance(study, list) and all(isinstance(d, dict) and "gen_step" in d for d in study)
-        except (OSError, ValueError, AssertionError):
-            raise LMNInputError(f"{path}: not readable or malformed (a list of runs with gen_step)") from None
-    return {"readings": load_readings(results), "appendix_b": appendix_b(results), "s4_study": study}
+    """readings.json, appendix_b.npz and s4_split_init.json of ``results`` (each may be absent), checked."""
+    return {"readings": load_readings(results), "appendix_b": appendix_b(results),
+            "split_init": split_init.load(results)}
 
 
 def _f(v, d=3):
@@ -237,7 +231,7 @@ def _study_cell(d):
 def _precision_section(results, figdir):
     """The S4 precision study's own section, when its module and its results are there."""
     try:
-        from . import s4_report as study
+        from . import precision_report as study
     except ImportError:
         return []
     if not (Path(results) / "s4_precision").exists():
@@ -247,8 +241,8 @@ def _precision_section(results, figdir):
 
 
 def s4(runs, extras, results, figdir):
-    """The committed S4 split × init study (s4_study.json), then the precision study if present."""
-    sd = [dict(d) for d in extras["s4_study"]]
+    """The S4 split × init study (s4_split_init.json), then the precision study if present."""
+    sd = [dict(d) for d in extras["split_init"]]
     md = []
     if sd:
         for seed, r in (runs.get("s4") or {}).items():           # the plain runs are the diagonal

@@ -11,10 +11,10 @@ Every run goes through ``train.train`` into ``results/paper/s4_precision/<name>/
 early once it has generalized and held it: test accuracy reached 1 and stayed ≥ 0.99 for
 ``HOLD`` steps (the rest of the run would only add rows after the answer is known).
 
-    python -m lmn_edu.reproduce.s4 --run [--seeds 0 1 …] [--steps 30000]   # train (slow)
-    python -m lmn_edu.reproduce.s4                                       # print the section
+    python -m lmn_edu.reproduce.precision_study --run [--seeds 0 1 …] [--steps 30000]   # train (slow)
+    python -m lmn_edu.reproduce.precision_study                                       # print the section
 
-s4_report.py reads the runs back: ``section(results)`` is the markdown the reproduction report
+precision_report.py reads the runs back: ``section(results)`` is the markdown the reproduction report
 includes, every number in it computed from the run folders.
 """
 import argparse
@@ -138,7 +138,7 @@ def run_study(seeds, steps, out, variants=tuple(VARIANTS), jobs=1, log=print):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m lmn_edu.reproduce.s4", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m lmn_edu.reproduce.precision_study", description=__doc__.split("\n")[0])
     p.add_argument("--run", action="store_true", help="train the runs that are missing (slow)")
     p.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     p.add_argument("--steps", type=int, default=STEPS)
@@ -150,7 +150,7 @@ def main(argv=None):
         run_study(args.seeds, args.steps, args.out, tuple(args.variants), args.jobs,
                   log=lambda s: print(s, flush=True))
         return 0
-    from .s4_report import load_study, section
+    from .precision_report import load_study, section
     print("\n".join(section(load_study(args.out))))
     return 0
 

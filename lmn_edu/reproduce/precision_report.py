@@ -6,7 +6,7 @@ import numpy as np
 
 from lmn_edu.precision import collapse_margin
 
-from .s4 import EARLY, HOLD, LABELS, OUT, SEEDS, STABLE, STEPS, VARIANTS, stable_generalization
+from .precision_study import EARLY, HOLD, LABELS, OUT, SEEDS, STABLE, STEPS, VARIANTS, stable_generalization
 
 
 # --- reading the study --------------------------------------------------------------------
@@ -207,7 +207,7 @@ def section(results, figdir=None):
                     for v in VARIANTS) + ". "
         f"A run stops early once test accuracy has reached 1 and stayed ≥ {STABLE} for {_fmt(HOLD)} steps. "
         f"The plan is seeds {SEEDS[0]}–{SEEDS[-1]} × these three precisions, {_fmt(STEPS)} steps "
-        f"(`python -m lmn_edu.reproduce.s4 --run`, resumable); {sum(map(len, seeds.values()))} of "
+        f"(`python -m lmn_edu.reproduce precision`, resumable); {sum(map(len, seeds.values()))} of "
         f"{len(SEEDS) * len(VARIANTS)} runs are finished, so every count below is out of the runs that are.",
         "",
     ]
