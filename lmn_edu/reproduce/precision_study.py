@@ -42,10 +42,10 @@ def run_name(seed, variant):
     return f"s{seed}-{variant}"
 
 
-def study_config(seed, variant, steps, out):
-    """The RunConfig of one run of the study: torch on the CPU, no LMN, diagnostics on."""
+def study_config(seed, variant, steps, out, backend="torch"):
+    """The RunConfig of one run of the study: on the CPU (the committed runs: torch), no LMN, diagnostics on."""
     dtype, loss_dtype = VARIANTS[variant]
-    return RunConfig(task="s4", backend="torch", device="cpu", steps=steps, seed=seed,
+    return RunConfig(task="s4", backend=backend, device="cpu", steps=steps, seed=seed,
                      dtype=dtype, loss_dtype=loss_dtype, lmn_layers=(), eval_every=100,
                      precision_diagnostics=True, out=str(out), name=run_name(seed, variant))
 
@@ -90,16 +90,17 @@ def _generalized(out, seed):
         return False
 
 
-def run_one(seed, variant, steps, out):
+def run_one(seed, variant, steps, out, backend="torch"):
     """Train one run of the study unless it finished already; returns a line saying what happened."""
-    import torch
     from threadpoolctl import threadpool_limits
 
     from lmn_edu.train import train
-    config = study_config(seed, variant, steps, out)
+    config = study_config(seed, variant, steps, out, backend)
     if (config.run_dir / "history.json").exists():
         return f"{config.name}: done already"
-    torch.set_num_threads(1)                  # small arrays: one thread per run is fastest
+    if backend == "torch":
+        import torch
+        torch.set_num_threads(1)              # small arrays: one thread per run is fastest
     with threadpool_limits(1):
         try:
             train(config, callback=_stop_when_held(), overwrite=True)
@@ -108,7 +109,7 @@ def run_one(seed, variant, steps, out):
             return f"{config.name}: generalized and held; stopped"
 
 
-def run_study(seeds, steps, out, variants=tuple(VARIANTS), jobs=1, log=print):
+def run_study(seeds, steps, out, variants=tuple(VARIANTS), jobs=1, log=print, backend="torch"):
     """Train every (seed, variant) not yet finished in ``out``; resumable (a run without
     history.json is run again from the start).
 
@@ -122,19 +123,20 @@ def run_study(seeds, steps, out, variants=tuple(VARIANTS), jobs=1, log=print):
         from concurrent.futures import ProcessPoolExecutor
         todo = [(s, v) for s in seeds for v in VARIANTS if v in variants]
         with ProcessPoolExecutor(jobs) as pool:
-            for line in pool.map(run_one, *zip(*todo), [steps] * len(todo), [out] * len(todo)):
+            for line in pool.map(run_one, *zip(*todo), [steps] * len(todo), [out] * len(todo),
+                                 [backend] * len(todo)):
                 log(line)
         return
     remedy = "float32-loss64" in variants
     for seed in seeds:                        # seed by seed: the pair, then the remedy where float32 failed
         for variant in ("float32", "float64"):
             if variant in variants:
-                log(run_one(seed, variant, steps, out))
+                log(run_one(seed, variant, steps, out, backend))
         if remedy and not _generalized(out, seed):
-            log(run_one(seed, "float32-loss64", steps, out))
+            log(run_one(seed, "float32-loss64", steps, out, backend))
     if remedy:                                # then the remedy on the seeds where float32 generalized
         for seed in seeds:
-            log(run_one(seed, "float32-loss64", steps, out))
+            log(run_one(seed, "float32-loss64", steps, out, backend))
 
 
 def main(argv=None):

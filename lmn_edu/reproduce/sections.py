@@ -1,7 +1,6 @@
 """The report's sections after the main table: linearity, after generalization, readings, the
 Sec. 2 sanity checks, the S4 study, and the coverage of the paper's claims."""
 import inspect
-import json
 import math
 from pathlib import Path
 
@@ -9,7 +8,6 @@ import numpy as np
 
 from ..analysis import column, phase_steps
 from .summary import agree
-from ..errors import LMNInputError
 from .headline import outcome
 from . import split_init
 from .readings import OURS, READINGS, appendix_b, load_readings, sanity_checks
