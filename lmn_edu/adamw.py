@@ -44,6 +44,8 @@ class AdamW:
         ``grads`` must have the keys and shapes of ``params`` (else a grad of another shape
         would broadcast and change the param's shape). NaN or inf in grads is not an input
         error: it is training diverging, which the training loop detects from the loss.
+        Each param keeps its dtype, whatever the dtype of its grad and moments (a float64 grad
+        does not turn float32 params into float64): they are computed in the param's dtype.
         """
         _check_params(params)
         _check_like("grads", grads, params)
@@ -59,14 +61,19 @@ class AdamW:
         bias2 = 1.0 - b2 ** t
         new_params, m_new, v_new = {}, {}, {}
         for k, p in params.items():
-            g = grads[k]
+            g, m_old, v_old = (_in_dtype(a, p.dtype) for a in (grads[k], state["m"][k], state["v"][k]))
             p = p * (1.0 - self.lr * self.weight_decay)      # 2. decoupled decay θ ← θ(1 − ηλ)
-            m = b1 * state["m"][k] + (1.0 - b1) * g          # 3. first moment
-            v = b2 * state["v"][k] + (1.0 - b2) * g * g      # 4. second moment
+            m = b1 * m_old + (1.0 - b1) * g                  # 3. first moment
+            v = b2 * v_old + (1.0 - b2) * g * g              # 4. second moment
             denom = np.sqrt(v) / math.sqrt(bias2) + self.eps   # 5. √v̂ + ε (torch's order)
             p = p - (self.lr / bias1) * m / denom            # 6. θ ← θ − η m̂ / (√v̂ + ε)
             new_params[k], m_new[k], v_new[k] = p, m, v
         return new_params, {"t": t, "m": m_new, "v": v_new}
+
+
+def _in_dtype(a, dtype):
+    """``a`` in the param's dtype (no copy when it already is)."""
+    return np.asarray(a).astype(dtype, copy=False)
 
 
 def _check_params(params):

@@ -10,6 +10,13 @@ from .mlp_lmn import LMN_LAYERS
 
 POINTS = ("train", "test", "all")
 
+# Limits on what sets an allocation or a file's size, checked before anything is allocated.
+MAX_STEPS = 10**9            # ~ weeks of CPU at a millisecond a step
+MAX_ROWS = 10**6             # rows of a run: each is ~1 KB in memory and in each history file
+MAX_N_LAMBDA = 10_000        # λ points per line (the paper: 21); memory grows with it
+MAX_LMN_LOG = 10_000         # log-spaced early LMN steps (at most lmn_every - 1 of them differ)
+MAX_PARAMS = 10**8           # the model's parameters: 0.8 GB in float64, AdamW keeps three copies
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -51,9 +58,14 @@ class RunConfig:
         check_choice("device", self.device, DEVICES)
         check_choice("dtype", self.dtype, DTYPES)
         check_choice("loss_dtype", self.loss_dtype, LOSS_DTYPES)
-        layers = (self.lmn_layers,) if isinstance(self.lmn_layers, str) else tuple(self.lmn_layers)
+        layers = (self.lmn_layers,) if isinstance(self.lmn_layers, str) else self.lmn_layers
+        if not hasattr(layers, "__iter__"):
+            raise LMNInputError(f"lmn_layers={self.lmn_layers!r} must be a list of layer names")
         for layer in layers:
             check_choice("lmn_layers", layer, LMN_LAYERS)
+        layers = tuple(dict.fromkeys(layers))               # a layer named twice is measured once
+        if not isinstance(self.out, str) or not self.out.strip():
+            raise LMNInputError(f"out={self.out!r} must name a folder (empty is not one)")
         if self.backend == "numpy" and self.device == "cuda":
             raise LMNInputError("device='cuda' needs backend='torch'; the numpy backend runs on the CPU")
         try:
@@ -64,7 +76,7 @@ class RunConfig:
             raise LMNInputError(f"name={self.name!r} must be a folder name (no path separators)")
         if not isinstance(self.precision_diagnostics, bool):
             raise LMNInputError(f"precision_diagnostics={self.precision_diagnostics!r} must be True or False")
-        steps = check_int("steps", self.steps, 1)
+        steps = check_int("steps", self.steps, 1, MAX_STEPS)
         snaps = self.snapshot_steps
         if snaps != "lmn":
             if isinstance(snaps, (str, bytes)) or not hasattr(snaps, "__iter__"):
@@ -73,7 +85,7 @@ class RunConfig:
         dtype = self.dtype
         if dtype == "auto":
             dtype = "float64" if self.backend == "numpy" else "float32"
-        return replace(
+        config = replace(
             self,
             steps=steps,
             seed=check_int("seed", self.seed, 0),
@@ -82,14 +94,32 @@ class RunConfig:
             weight_decay=check_real("weight_decay", self.weight_decay, ge=0.0),
             eval_every=check_int("eval_every", self.eval_every, 1),
             lmn_every=check_int("lmn_every", self.lmn_every, 1),
-            lmn_log=check_int("lmn_log", self.lmn_log, 0),
-            n_lambda=check_int("n_lambda", self.n_lambda, 3),
+            lmn_log=check_int("lmn_log", self.lmn_log, 0, MAX_LMN_LOG),
+            n_lambda=check_int("n_lambda", self.n_lambda, 3, MAX_N_LAMBDA),
             emb_dim=check_int("emb_dim", self.emb_dim, 1),
             hidden=check_int("hidden", self.hidden, 1),
             lmn_layers=layers,
             snapshot_steps=snaps,
             dtype=dtype,
         )
+        config._check_sizes()
+        return config
+
+    def _check_sizes(self):
+        """The rows a run records and the params it trains, bounded before anything is allocated."""
+        rows = self.steps // self.eval_every + 2 + len(self.snapshot_steps if self.snapshot_steps != "lmn" else ())
+        if self.lmn_layers:
+            rows += self.steps // self.lmn_every + 1 + self.lmn_log
+        if rows > MAX_ROWS:
+            raise LMNInputError(
+                f"steps={self.steps} with eval_every={self.eval_every} and lmn_every={self.lmn_every} records up "
+                f"to {rows} rows, more than {MAX_ROWS} (each ~1 KB in memory and on disk); "
+                "evaluate less often (a larger eval_every or lmn_every) or train fewer steps")
+        vocab = 128                                # at least any task's vocabulary and classes
+        n = vocab * self.emb_dim + 2 * self.emb_dim * self.hidden + self.hidden ** 2 + self.hidden * vocab
+        if n > MAX_PARAMS:
+            raise LMNInputError(f"emb_dim={self.emb_dim}, hidden={self.hidden}: about {n} params, more "
+                                f"than {MAX_PARAMS}")
 
     @property
     def run_dir(self):

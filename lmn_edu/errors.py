@@ -4,6 +4,7 @@ Every public function checks its arguments once per call with these helpers, so 
 gives one line that names the argument and says what is allowed, never a NumPy or autograd
 error from deep inside the computation (and never a silently wrong result).
 """
+import argparse
 import math
 import numbers
 import reprlib
@@ -130,3 +131,11 @@ class NotFiniteError(LMNInputError):
 
     The training loop reads it as divergence when it comes from the network being trained.
     """
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse for the commands: a usage mistake is one line ``error: …`` and exit status 2
+    (no usage block)."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see --help)\n")

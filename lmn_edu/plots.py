@@ -4,6 +4,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from .analysis import column, phase_steps
+from .rundir import write_figure
 
 PHASE_COLORS = {"memorizing": "#f4cccc", "generalizing": "#fff2cc", "finalizing": "#d9ead3"}
 
@@ -44,8 +45,7 @@ def fig2(rows, path=None, title=""):
     if title:
         fig.suptitle(title)
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
+        write_figure(fig, path, dpi=120)
     return fig
 
 
@@ -64,8 +64,7 @@ def seed_color(seed):
 
 def _save(fig, path, dpi=100):
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=dpi)
+        write_figure(fig, path, dpi=dpi)
     return fig
 
 

@@ -1,35 +1,37 @@
 """The command line: ``python -m lmn_edu.run`` trains the paper's MLP and measures LMN.
 
 One run per (task, seed); each writes its run folder, runs/<task>-<backend>-s<seed>/ (see
-history.py), and figures/fig2.png in it.
+rundir.py), and figures/fig2.png in it.
 
 Exit status: 0 done, 1 training diverged, 2 bad input or environment (including a run folder
-that cannot be written), 130 interrupted. Errors are one line on stderr.
+that cannot be written), 130 interrupted by Ctrl-C, 143 by SIGTERM, 129 by SIGHUP (interrupts.py).
+Errors are one line on stderr.
 """
-import argparse
-import os
 import sys
 
-from threadpoolctl import threadpool_limits
+if __name__ == "__main__":           # the command: signals handled from here on, the imports below included
+    from lmn_edu import interrupts as _interrupts
+    _interrupts.install()
+
+import argparse  # noqa: E402  (after the signal handlers)
+import os  # noqa: E402
+
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+from . import interrupts  # noqa: E402
 
 from .analysis import phase_steps
 from .backends import BACKENDS, DEVICES, DTYPES, LOSS_DTYPES
 from .config import POINTS, RunConfig
 from .datasets import TASKS
-from .errors import LMNInputError
+from .errors import ArgumentParser, LMNInputError
 from .mlp import OUTPUTS
 from .mlp_lmn import LMN_LAYERS
 from .train import TrainingDiverged, train
 
 D = RunConfig()
 EXIT_DONE, EXIT_DIVERGED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one line ``error: …`` and exit status 2."""
-
-    def error(self, message):
-        self.exit(EXIT_INPUT, f"error: {message} (see --help)\n")
+Parser = ArgumentParser              # a usage mistake is one line ``error: …`` and exit status 2
 
 
 def max_threads():
@@ -48,7 +50,8 @@ def build_parser():
         prog="python -m lmn_edu.run",
         description="Train the paper's 3-layer SiLU MLP on an algorithmic task with full-batch AdamW "
                     "and measure the linear mapping number (LMN) along the way.",
-        epilog="exit status: 0 done, 1 training diverged, 2 bad input or environment, 130 interrupted",
+        epilog="exit status: 0 done, 1 training diverged, 2 bad input or environment, 130 interrupted "
+               "(Ctrl-C), 143 stopped by SIGTERM, 129 by SIGHUP",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--task", nargs="+", default=[D.task], metavar="TASK",
                    help=f"one or more of {', '.join(TASKS)}")
@@ -141,35 +144,51 @@ def main(argv=None):
         return run_all(configs, args)
 
 
-def run_all(configs, args):
-    if args.threads and args.backend == "torch":
-        try:
-            import torch
-            torch.set_num_threads(args.threads)
-        except ImportError:
-            pass                      # train() reports the missing torch in one line
+def _load_what_runs_need(args):
+    """Import what the runs import on their way (before a signal can stop them half-imported)."""
+    from . import plots  # noqa: F401  (the figure)
     progress = None
     if not args.no_progress:
         from tqdm.auto import tqdm
         progress = tqdm
-    config = None
+    if args.backend == "torch":
+        try:
+            import torch
+            from .backends import torch_backend  # noqa: F401
+            if args.threads:
+                torch.set_num_threads(args.threads)
+        except ImportError:
+            pass                      # train() reports the missing torch in one line
+    return progress
+
+
+def run_all(configs, args):
+    progress = _load_what_runs_need(args)
+    config = stop = None
     try:
+        interrupts.running()          # from here on a signal stops the run and keeps what it measured
         for config in configs:
             history = train(config, progress=progress, overwrite=args.overwrite)
             save_figure(config, history)
             print(summary(config, history), flush=True)
+        return EXIT_DONE
     except LMNInputError as e:
         return fail(e, EXIT_INPUT)
     except TrainingDiverged as e:
         return fail(f"training diverged: {e}; what was measured is in {config.run_dir}", EXIT_DIVERGED)
     except OSError as e:
-        where = e.filename or config.run_dir
-        return fail(f"cannot write {where}: {e.strerror or e}; what was measured before is in {config.run_dir}",
-                    EXIT_INPUT)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted; what was measured is in {config.run_dir}", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return EXIT_DONE
+        where = e.filename or (config.run_dir if config else "the run folder")
+        kept = f"; what was measured before is in {config.run_dir}" if config else ""
+        return fail(f"cannot write {where}: {e.strerror or e}{kept}", EXIT_INPUT)
+    except KeyboardInterrupt as e:
+        stop = e
+    except Exception:
+        if not interrupts.signalled():
+            raise
+        # else: the signal's KeyboardInterrupt came out of C code as another error (an import)
+    kept = f"what was measured is in {config.run_dir}" if config else "nothing was run"
+    print(f"\n{interrupts.describe(stop)}; {kept}", file=sys.stderr)
+    return interrupts.exit_status(stop)
 
 
 if __name__ == "__main__":

@@ -1,20 +1,51 @@
 """The one training loop, for every backend and every caller (command line, reproduction,
-lessons): full-batch AdamW, metrics and LMN on a schedule, rows and snapshots saved as they go."""
+lessons): full-batch AdamW, metrics and LMN on a schedule, rows and snapshots saved as they go.
+The run folder is rundir.py's; a run that reaches its end (or is stopped by its callback with
+StopTraining) is marked finished there, any other stop leaves it unfinished."""
 import math
 import time
 
 import numpy as np
 
+from . import rundir
 from .adamw import AdamW
 from .backends import get_backend
 from .datasets import make_task, split
 from .errors import LMNInputError, NotFiniteError
-from .history import History, RunFolder, save_params
+from .interrupts import deferred
 from .mlp import init_params
 
 
 class TrainingDiverged(RuntimeError):
     """The loss (or the params) became NaN or inf; the rows measured so far are on disk."""
+
+
+class StopTraining(Exception):
+    """Raised by a callback to end a run early as finished (it has what it was run for):
+    the final params are saved and finished.json gives ``reason``."""
+
+    def __init__(self, reason="stopped early by the callback"):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Schedule:
+    """The steps at which something is done: every ``every`` steps from 0, the last step, and a
+    few ``extra`` ones. Membership is arithmetic: no list of every step is built."""
+
+    def __init__(self, steps, every=None, extra=(), last=True):
+        self.steps, self.every = steps, every
+        self.extra = frozenset(s for s in extra if 0 <= s <= steps) | ({steps} if last else set())
+
+    def __contains__(self, step):
+        return step in self.extra or (self.every is not None and 0 <= step <= self.steps and step % self.every == 0)
+
+    def __iter__(self):
+        regular = range(0, self.steps + 1, self.every) if self.every is not None else range(0)
+        return iter(sorted(set(regular) | self.extra))
+
+    def __len__(self):
+        return sum(1 for _ in self)
 
 
 def setup_run(config):
@@ -49,25 +80,30 @@ def lmn_points(task, train_idx, test_idx, which):
     return task.inputs[idx]
 
 
-def lmn_steps(config):
-    """The sorted steps at which LMN is measured.
+def lmn_schedule(config):
+    """The steps at which LMN is measured, as a Schedule (empty when no layer is measured).
 
     Every ``lmn_every`` steps (step 0 and the last step included), and ``lmn_log`` steps
     log-spaced from ``lmn_every / 30`` up to the first regular step, where LMN rises and peaks
-    while the network memorizes. None when no layer is measured.
+    while the network memorizes (config.py bounds ``lmn_log``).
     """
     if not config.lmn_layers:
-        return []
-    steps = set(range(0, config.steps + 1, config.lmn_every)) | {config.steps}
+        return Schedule(config.steps, last=False)
     first = min(config.lmn_every, config.steps)
+    early = ()
     if config.lmn_log and first > 1:
-        early = np.geomspace(max(1.0, first / 30), first, config.lmn_log + 1)[:-1]
-        steps |= {int(s) for s in np.round(early) if 0 < s < first}
-    return sorted(steps)
+        log_points = np.geomspace(max(1.0, first / 30), first, config.lmn_log + 1)[:-1]
+        early = {int(s) for s in np.round(log_points) if 0 < s < first}
+    return Schedule(config.steps, config.lmn_every, early)
+
+
+def lmn_steps(config):
+    """The sorted steps at which LMN is measured (see lmn_schedule); [] when no layer is measured."""
+    return list(lmn_schedule(config))
 
 
 def snapshot_steps(config, lmn_at):
-    return set(lmn_at) if config.snapshot_steps == "lmn" else set(config.snapshot_steps)
+    return lmn_at if config.snapshot_steps == "lmn" else frozenset(config.snapshot_steps)
 
 
 def _postfix(row, last_lmn):
@@ -101,40 +137,41 @@ def train(config, progress=None, callback=None, overwrite=False):
     ``progress``: None (no bar) or a tqdm class. ``callback(row, backend)``: called after each
     evaluation row is saved. ``overwrite``: replace a run already in the folder (else refused).
     Raises TrainingDiverged when the loss or the params stop being finite (the rows measured
-    so far, the diverged one included, are saved).
+    so far, the diverged one included, are saved). The callback may raise StopTraining to end
+    the run early as finished. Only a run that reached its end is marked finished.
     """
     config = config.validated()
-    lmn_at = lmn_steps(config)
+    lmn_at = lmn_schedule(config)
     snap_at = snapshot_steps(config, lmn_at)
-    lmn_set = set(lmn_at)
     backend, task, train_idx, test_idx = start_backend(config)
     points = lmn_points(task, train_idx, test_idx, config.lmn_points)
     columns = [f"lmn_{layer}" for layer in config.lmn_layers]
     if config.precision_diagnostics:
         from .precision import COLUMNS
         columns += list(COLUMNS)
-    folder = RunFolder(config.run_dir, overwrite)
+    folder = rundir.RunFolder(config.run_dir, overwrite)
     history = None
     bar = None
     try:
         # config.json: the settings as asked (so it round-trips to RunConfig) and the device they got
-        history = History(config.run_dir, {**config.to_dict(), "device_used": backend.device_name}, columns)
+        history = rundir.History(config.run_dir, {**config.to_dict(), "device_used": backend.device_name}, columns)
         if progress is not None:
             bar = progress(total=config.steps, leave=True, dynamic_ncols=True,
                            desc=f"{config.task} {config.backend} s{config.seed}")
         start = time.perf_counter()
         last_lmn = {}
         # Overflow on the way to divergence is reported once, by the finiteness checks below.
+        reason = "last step"
         with np.errstate(over="ignore", invalid="ignore"):
             for step in range(config.steps + 1):
-                if step % config.eval_every == 0 or step in lmn_set or step in snap_at or step == config.steps:
+                if step % config.eval_every == 0 or step in lmn_at or step in snap_at or step == config.steps:
                     row = {"step": step, **backend.evaluate()}
                     if _diverged(row):
                         row["time_s"] = time.perf_counter() - start
                         history.append(row)
                         raise TrainingDiverged(f"the train loss is {row['train_loss']} "
                                                f"(params L2 {row['l2']}) at step {step}")
-                    if step in lmn_set:
+                    if step in lmn_at:
                         try:
                             last_lmn = backend.lmn(points, config.lmn_layers, config.lmn_output, config.n_lambda)
                         except NotFiniteError as e:      # finite loss, but outputs that overflow between points
@@ -145,12 +182,17 @@ def train(config, progress=None, callback=None, overwrite=False):
                     if config.precision_diagnostics:
                         row.update(backend.diagnostics())
                     if step in snap_at:
-                        (config.run_dir / "snapshots").mkdir(exist_ok=True)
-                        save_params(config.run_dir / "snapshots" / f"step{step:06d}.npz", backend.params())
+                        path = rundir.snapshot_path(config.run_dir, step)
+                        path.parent.mkdir(exist_ok=True)
+                        rundir.save_params(path, backend.params())
                     row["time_s"] = time.perf_counter() - start
                     history.append(row)
                     if callback is not None:
-                        callback(history.rows[-1], backend)
+                        try:
+                            callback(history.rows[-1], backend)
+                        except StopTraining as stop:
+                            reason = stop.reason
+                            break
                     if bar is not None:
                         bar.set_postfix(_postfix(row, last_lmn), refresh=False)
                 if step == config.steps:
@@ -162,7 +204,8 @@ def train(config, progress=None, callback=None, overwrite=False):
                 if bar is not None:
                     bar.update(1)
         history.final_params = backend.params()
-        save_params(config.run_dir / "params.npz", history.final_params)
+        rundir.save_params(config.run_dir / rundir.PARAMS, history.final_params)
+        history.finish(reason)
     finally:
         if bar is not None:
             bar.close()

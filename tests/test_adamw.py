@@ -87,3 +87,19 @@ def test_float32_params_stay_float32():
     q, state = opt.step(p, {"w": np.ones(3, dtype=np.float32)}, opt.init(p))
     q, _ = opt.step(q, {"w": np.ones(3, dtype=np.float32)}, state)
     assert q["w"].dtype == np.float32
+
+
+@pytest.mark.parametrize("param_dtype, grad_dtype", [(np.float32, np.float64), (np.float64, np.float32),
+                                                     (np.float32, np.int64), (np.float16, np.float64)])
+def test_params_keep_their_dtype_whatever_the_grads(param_dtype, grad_dtype):
+    p = {"w": np.array([1.0, -2.0, 3.0], dtype=param_dtype)}
+    g = {"w": np.array([3, -1, 2]).astype(grad_dtype)}
+    opt = lmn_edu.AdamW(lr=0.1)
+    q, state = opt.step(p, g, opt.init(p))
+    q, state = opt.step(q, g, state)
+    assert q["w"].dtype == param_dtype and state["m"]["w"].dtype == param_dtype == state["v"]["w"].dtype
+    # the same numbers as with grads already in the param's dtype
+    g_same = {"w": g["w"].astype(param_dtype)}
+    r, s = opt.step(p, g_same, opt.init(p))
+    r, _ = opt.step(r, g_same, s)
+    np.testing.assert_array_equal(q["w"], r["w"])

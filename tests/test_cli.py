@@ -72,9 +72,43 @@ def test_help():
     (["--device", "cuda"], ["cuda"]),
     (["--bogus"], ["--bogus"]),
     (["--threads", "-2"], ["threads", "between 0 and"]),
+    # sizes, refused before anything is allocated
+    (["--lmn-log", "1000000000"], ["lmn_log", "at most 10000"]),
+    (["--n-lambda", "100000000"], ["n_lambda", "at most 10000"]),
+    (["--steps", "1000000000000", "--lmn-every", "1"], ["steps", "at most 1000000000"]),
+    (["--steps", "100000000", "--lmn-every", "1"], ["rows", "lmn_every"]),
+    (["--steps", "100000000", "--eval-every", "1", "--lmn-layers"], ["rows", "eval_every"]),
+    (["--steps", "1e3"], ["--steps", "1e3"]),
 ])
 def test_bad_values_are_one_line_errors(args, words, tmp_path):
     assert_one_line_error(cli(*args, "--out", str(tmp_path), tmp_path=tmp_path), *words)
+
+
+def test_an_empty_out_is_refused(tmp_path):
+    assert_one_line_error(cli("--out", "", tmp_path=tmp_path), "out", "empty")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_layer_named_twice_is_measured_once(tmp_path):
+    r = cli("--task", "s4", "--steps", "2", "--lmn-every", "2", "--lmn-layers", "h1", "emb", "h1", "--lmn-points",
+            "test", "--no-progress", "--out", str(tmp_path), tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr
+    header = (tmp_path / "s4-numpy-s0" / "history.csv").read_text().splitlines()[0].split(",")
+    assert [c for c in header if c.startswith("lmn_")] == ["lmn_h1", "lmn_emb"]
+    assert json.loads((tmp_path / "s4-numpy-s0" / "config.json").read_text())["lmn_layers"] == ["h1", "emb"]
+
+
+@pytest.mark.parametrize("module, args, words", [
+    ("lmn_edu.reproduce", ["--bogus"], ["--bogus"]),
+    ("lmn_edu.reproduce", ["--seeds", "x"], ["--seeds", "'x'"]),
+    ("lmn_edu.reproduce.precision_study", ["--variants", "float16"], ["float16"]),
+])
+def test_usage_errors_of_every_command_are_one_line(tmp_path, module, args, words):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    r = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, env=env,
+                       cwd=tmp_path, timeout=300)
+    assert_one_line_error(r, *words)
+    assert "usage:" not in r.stderr
 
 
 def test_output_path_that_cannot_be_created(tmp_path):
@@ -129,6 +163,67 @@ def test_ctrl_c_keeps_what_was_measured(tmp_path):
     assert "interrupted" in err and str(tmp_path / "s4-numpy-s0") in err and "Traceback" not in err
     rows = json.loads(history.with_suffix(".json").read_text())         # written when the run stops
     assert len(rows) >= 3 and rows[0]["step"] == 0
+
+
+def _long_run(tmp_path, env, *extra):
+    return started([sys.executable, "-m", "lmn_edu.run", "--task", "s4", "--steps", "100000", "--eval-every", "5",
+                    "--lmn-every", "100000", "--out", str(tmp_path), "--no-progress", *extra], tmp_path, env)
+
+
+def _wait_for_rows(history, n, deadline_s=300):
+    deadline = time.time() + deadline_s
+    while time.time() < deadline and not (history.exists() and len(history.read_text().splitlines()) >= n):
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig, code, word", [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGHUP, 129, "SIGHUP")])
+def test_sigterm_and_sighup_stop_like_ctrl_c(tmp_path, sig, code, word):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    proc = _long_run(tmp_path, env)
+    try:
+        history = tmp_path / "s4-numpy-s0" / "history.jsonl"
+        _wait_for_rows(history, 3)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == code, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and word in lines[0] and str(tmp_path / "s4-numpy-s0") in lines[0], err
+    rows = json.loads(history.with_suffix(".json").read_text())
+    assert len(rows) >= 3 and rows == [json.loads(line) for line in history.read_text().splitlines()]
+    assert not (tmp_path / "s4-numpy-s0" / "finished.json").exists()      # stopped, not finished
+
+
+def _handlers_installed(pid):
+    """Has the process caught SIGTERM yet (its handlers are in place)? From /proc (Linux)."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            caught = next(int(line.split()[1], 16) for line in fh if line.startswith("SigCgt:"))
+    except (OSError, StopIteration):
+        return False
+    return bool(caught >> (signal.SIGTERM - 1) & 1)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc (Linux)")
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.2, 0.6])
+def test_ctrl_c_during_start_up(tmp_path, delay):
+    # from the moment the handlers are in place (before NumPy is imported), at several moments
+    # of the imports and the start of the run: exit 130 and one line, whatever was under way
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    proc = _long_run(tmp_path, env)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None and not _handlers_installed(proc.pid):
+            time.sleep(0.001)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    lines = err.strip().splitlines()
+    assert proc.returncode == 130 and len(lines) == 1 and lines[0].startswith("interrupted"), err
 
 
 def test_run_writes_files_and_summary(tmp_path):
@@ -193,7 +288,7 @@ def test_two_runs_at_once_into_one_folder(tmp_path):
 
 def test_disk_full_is_an_environment_error(tmp_path, monkeypatch, capsys):
     import errno
-    from lmn_edu import history
+    from lmn_edu import rundir
     from lmn_edu.run import main
 
     real = os.write
@@ -205,10 +300,11 @@ def test_disk_full_is_an_environment_error(tmp_path, monkeypatch, capsys):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(fd, data)
 
-    monkeypatch.setattr(history.os, "write", full)
+    monkeypatch.setattr(rundir.os, "write", full)
     code = main(["--task", "s4", "--steps", "50", "--eval-every", "1", "--lmn-layers", "--no-progress",
                  "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "No space left" in err and "Traceback" not in err
+    assert str(tmp_path / "s4-numpy-s0" / "history.") in err                 # the file, named
     lines = (tmp_path / "s4-numpy-s0" / "history.csv").read_text().splitlines()
     assert len(lines) >= 2 and all(len(line.split(",")) == len(lines[0].split(",")) for line in lines)

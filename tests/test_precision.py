@@ -215,8 +215,9 @@ def _write_run(folder, name, rows, steps=30000, finished=True):
     run.mkdir(parents=True)
     (run / "config.json").write_text(json.dumps({"task": "s4", "steps": steps}))
     (run / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    if finished:
+    if finished:                                  # the finished marker (rundir.finished)
         (run / "history.json").write_text(json.dumps(rows))
+        (run / "finished.json").write_text(json.dumps({"step": rows[-1]["step"], "reason": "last step"}))
 
 
 def test_section_counts_from_the_run_folders(tmp_path):

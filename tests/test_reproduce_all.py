@@ -48,7 +48,7 @@ def _finished(folder, **config):
     for step in range(0, config["steps"] + 1, 10):
         h.append({"step": step, "train_loss": 1.0, "train_acc": 1.0, "test_loss": 1.0, "test_acc": 0.5,
                   "l2": 30.0, "time_s": 0.0, "lmn_h1": 5.0})
-    h.close()
+    h.finish()                                                        # the finished marker
 
 
 def test_a_finished_run_of_another_backend_is_kept_and_one_with_other_steps_refused(tmp_path):

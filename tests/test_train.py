@@ -186,13 +186,13 @@ def test_a_folder_being_written_is_refused(tmp_path):
 # --- history files: constant cost per row, whole rows after any stop ---------------------
 
 def test_rows_are_appended_not_rewritten(tmp_path, monkeypatch):
-    import lmn_edu.history as h
+    import lmn_edu.rundir as h
     calls = []
     real = h.write_atomic
     monkeypatch.setattr(h, "write_atomic", lambda path, data: (calls.append(path.name), real(path, data)))
     train(tiny(tmp_path, steps=200, eval_every=1, lmn_layers=()))
-    # config.json at the start, params.npz and history.json at the end: none per row
-    assert sorted(calls) == ["config.json", "history.json", "params.npz"]
+    # config.json at the start; params.npz, history.json and the finished marker at the end: none per row
+    assert sorted(calls) == ["config.json", "finished.json", "history.json", "params.npz"]
     rows = load_history(tmp_path / "s4-numpy-s0")
     assert len(rows) == 201
     assert len((tmp_path / "s4-numpy-s0" / "history.csv").read_text().splitlines()) == 202
@@ -209,7 +209,7 @@ def test_a_row_cut_short_is_skipped_when_read(tmp_path):
 
 def test_a_full_disk_leaves_whole_rows(tmp_path, monkeypatch):
     import os
-    import lmn_edu.history as h
+    import lmn_edu.rundir as h
     f = h._AppendFile(tmp_path / "x.jsonl")
     f.write('{"step": 0}\n')
     real = os.write
@@ -222,7 +222,7 @@ def test_a_full_disk_leaves_whole_rows(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("content, match", [
-    (None, "config.json is missing"), ("{", "not a readable run"), ("null", "malformed"),
+    (None, "config.json is missing"), ("{", "config.json: not whole JSON"), ("null", "config.json: must be a JSON object"),
     ('{"task": "add"}', "history"),
 ])
 def test_load_run_names_what_is_wrong(tmp_path, content, match):

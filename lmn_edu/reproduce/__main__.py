@@ -1,5 +1,8 @@
 import sys
 
-from .cli import main
+from .. import interrupts
+
+interrupts.install()                 # first: Ctrl-C, SIGTERM, SIGHUP during the imports too
+from .cli import main  # noqa: E402
 
 sys.exit(main())

@@ -12,15 +12,19 @@
     train       the protocol with LMN measured in the loop (every --lmn-every steps)
 
 Without a command, ``--from DIR`` is ``report --from DIR`` and any other flags are ``train``'s.
-Exit codes: 0 done, 1 a run diverged, 2 bad input or environment (one line on stderr), 130 interrupted.
+Exit codes: 0 done, 1 a run diverged, 2 bad input or environment (one line on stderr), 130 interrupted
+(143 by SIGTERM, 129 by SIGHUP). ``report`` only reads its folder.
 """
 import argparse
 import sys
 import time
 from pathlib import Path
 
-from ..errors import LMNInputError
+from .. import interrupts
+from ..datasets import TASKS
+from ..errors import ArgumentParser, LMNInputError, check_choice
 from . import train_cli
+from .protocol import SEEDS
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 PAPER = CHECKOUT / "results" / "paper"
@@ -49,7 +53,7 @@ def _making_options(p):
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="python -m lmn_edu.reproduce",
+    p = ArgumentParser(prog="python -m lmn_edu.reproduce",
                                 description="Make results/paper and docs/reproduction.md, part by part; "
                                             "`all` makes every part (resumable) after printing its plan and time "
                                             "estimate. Without a command, --from DIR is `report --from DIR`.")
@@ -59,6 +63,8 @@ def build_parser():
     r = sub.add_parser("report", help=HELP["report"], description=HELP["report"])
     r.add_argument("--from", dest="from_dir", default=str(PAPER), metavar="DIR", help="the results folder")
     r.add_argument("--docs", default="docs", help="folder for reproduction.md and figures/reproduction/")
+    r.add_argument("--tasks", nargs="+", default=list(TASKS), metavar="TASK", help=f"of {', '.join(TASKS)}")
+    r.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS), help="seeds")
     train_cli.add_arguments(sub.add_parser("train", help=train_cli.HELP, description=train_cli.HELP,
                                            formatter_class=argparse.ArgumentDefaultsHelpFormatter))
     return p
@@ -137,9 +143,12 @@ def _run(args):
     log = lambda m: print(m, flush=True)   # noqa: E731
     if args.command == "report":
         if not Path(args.from_dir).is_dir():
-            raise LMNInputError(f"--from {args.from_dir!r} is not a folder; give the folder of the run folders")
+            raise LMNInputError(f"--from {args.from_dir!r} is not a folder; give the folder of the run folders "
+                                "(the committed runs are results/paper in the project's checkout)")
+        for task in args.tasks:
+            check_choice("task", task, TASKS)
         from .report import build_report
-        log(f"wrote {build_report(args.from_dir, args.docs)}")
+        log(f"wrote {build_report(args.from_dir, args.docs, args.tasks, args.seeds)}")
     elif args.command == "train":
         train_cli.run(args, log)
     else:
@@ -149,15 +158,25 @@ def _run(args):
 def main(argv=None):
     args = build_parser().parse_args(_argv(argv))
     from ..train import TrainingDiverged
+    interrupts.running()
     try:
         _run(args)
     except TrainingDiverged as e:
         print(f"error: training diverged: {e}", file=sys.stderr)
         return 1
-    except (LMNInputError, OSError) as e:
+    except LMNInputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted; what finished is kept, the rest is made next time", file=sys.stderr)
-        return 130
-    return 0
+    except OSError as e:
+        print(f"error: cannot write {e.filename or 'a file'}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as e:
+        stop = e
+    except Exception:
+        if not interrupts.signalled():
+            raise
+        stop = None                   # the signal's KeyboardInterrupt came out of C code as another error
+    else:
+        return 0
+    print(f"{interrupts.describe(stop)}; what finished is kept, the rest is made next time", file=sys.stderr)
+    return interrupts.exit_status(stop)

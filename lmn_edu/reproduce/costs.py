@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import RunConfig
-from ..history import load_run
+from ..rundir import finished, load_run
 from ..train import lmn_points, start_backend
 from . import precision_study, split_init
 from .make import pending_readings, run_config, run_state
@@ -94,7 +94,7 @@ def estimate_studies(plan, results, cal):
     p = plan["precision"]
     out = Path(results) / precision_study.OUT
     runs = [(s, v) for s in p["seeds"] for v in p["variants"]
-            if not (out / precision_study.run_name(s, v) / "history.json").exists()]
+            if not finished(out / precision_study.run_name(s, v))]
     pr = sum(_training(cal[("s4", precision_study.VARIANTS[v][0])], p["steps"], 100) for _, v in runs)
     return (si, len(cells)), (pr, len(runs))
 

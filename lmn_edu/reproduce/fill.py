@@ -9,7 +9,6 @@ The same path fills a finished run onto a common step grid: retrain it with the 
 (train.train is deterministic for a backend, dtype and device), check that the retrained rows
 agree with the saved ones, and measure LMN from the retrained snapshots.
 """
-import json
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 from ..analysis import phase_steps
 from ..config import RunConfig
 from ..errors import LMNInputError
-from ..history import load_params, load_run, rewrite_rows, write_atomic
+from ..rundir import add_notes, load_params, load_run, rewrite_rows, snapshot_path  # noqa: F401 (snapshot_path: readings, cli)
 from ..train import lmn_of_params, train
 
 # Step spacing of the common LMN grid through the generalizing phase, per task (S4: 500, the
@@ -46,10 +45,6 @@ def refinement_order(steps):
                 return max(0, lvl - 2) if s <= 1000 else lvl
         return 6
     return sorted(steps, key=lambda s: (level(s), s))
-
-
-def snapshot_path(folder, step):
-    return Path(folder) / "snapshots" / f"step{step:06d}.npz"
 
 
 def max_deviation(rows, reference):
@@ -104,12 +99,8 @@ def measure(folder, steps, layers, snapshots=None, budget_s=float("inf"), log=pr
 
 def note_fill(folder, every, steps, source, deviation):
     """Record in config.json what was filled in afterwards, on which grid, from which params."""
-    path = Path(folder) / "config.json"
-    saved = json.loads(path.read_text())
-    notes = saved.setdefault("lmn_filled", {})
-    notes.update({"grid_every": every, "steps": sorted(set(notes.get("steps", [])) | set(steps)),
-                  "from": source, "max_deviation_of_retrained_rows": deviation})
-    write_atomic(path, json.dumps(saved, indent=2) + "\n")
+    add_notes(folder, lmn_filled={"grid_every": every, "steps": sorted(steps), "from": source,
+                                  "max_deviation_of_retrained_rows": deviation})
 
 
 def fill_grid(folder, out, layer="h1", log=print):

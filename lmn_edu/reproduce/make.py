@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..config import RunConfig
 from ..errors import LMNInputError
-from ..history import load_run
+from ..rundir import LOCK, PARAMS, finished, load_run
 from . import fill, precision_study, readings, split_init
 from .protocol import LMN_EVERY, SAME_RUN, mark_deferred, run_path
 
@@ -54,13 +54,13 @@ def run_state(config):
     folder = config.run_dir
     if not (folder / "config.json").exists():
         return None
-    old, rows = load_run(folder)
+    old = load_run(folder)[0]
     differ = [f"{k}={old.get(k)!r} (asked: {getattr(config, k)!r})" for k in SAME_RUN
               if k not in MAY_DIFFER and old.get(k) != getattr(config, k)]
     if differ:
         raise LMNInputError(f"{folder} already holds a run with other settings: {', '.join(differ)}; "
                             "choose another --out folder or remove that run")
-    return "finished" if rows and rows[-1]["step"] == config.steps else "unfinished"
+    return "finished" if finished(folder) else "unfinished"
 
 
 def make_runs(plan, results, backend="numpy", device="auto", log=print):
@@ -89,7 +89,7 @@ def make_readings(plan, results, log=print):
 
 def make_appendix_b(plan, results, log=print):
     b = plan["appendix_b"]
-    mats = readings.appendix_b(results, b["task"], b["seed"], steps=tuple(b["steps"]))
+    mats = readings.appendix_b(results, b["task"], b["seed"], steps=tuple(b["steps"]), write_cache=True)
     missing = [s for s in b["steps"] if s not in mats]
     if missing:
         raise LMNInputError(f"{run_path(results, b['task'], b['seed'])}: no snapshot of steps "
@@ -129,7 +129,7 @@ def tidy(plan, results, log=print):
         folder = run_path(results, spec["task"], spec["seed"])
         keep = {f"step{s:06d}.npz" for s in spec["snapshots"]}
         extra = [p for p in (folder / "snapshots").glob("step*.npz") if p.name not in keep]
-        extra += [folder / name for name in ("params.npz", ".lock") if (folder / name).exists()]
+        extra += [folder / name for name in (PARAMS, LOCK) if (folder / name).exists()]
         for p in extra:
             p.unlink()
         if (folder / "snapshots").is_dir() and not any((folder / "snapshots").iterdir()):

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LMNInputError
-from ..history import load_run, write_atomic
+from ..rundir import load_run, read_json, write_atomic
 from . import precision_study, split_init
 from .protocol import SEEDS, TASK_LAYERS, run_path
 
@@ -71,12 +71,7 @@ def small_plan():
 
 
 def _json(path, default):
-    if not Path(path).exists():
-        return default
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError) as e:
-        raise LMNInputError(f"{path}: not readable ({type(e).__name__})") from None
+    return read_json(path) if Path(path).exists() else default
 
 
 def load_plan(path):

@@ -20,9 +20,10 @@ def study_folder(results):
 def load_study(results):
     """{variant: {seed: rows}} of the finished runs, and [(name, last step)] of unfinished ones.
 
-    A run is finished when its history.json exists (written when it ends, early stop included).
+    A run is finished when it has the finished marker (rundir.finished: its last step, or the
+    early stop once it generalized and held it); an interrupted run is listed as unfinished.
     """
-    from lmn_edu.history import load_run
+    from lmn_edu.rundir import finished, load_run
     folder = study_folder(results)
     runs, unfinished, steps = {v: {} for v in VARIANTS}, [], set()
     for run in sorted(folder.glob("s*-*")) if folder.is_dir() else []:
@@ -30,7 +31,7 @@ def load_study(results):
         if variant not in VARIANTS or not seed.isdigit() or not (run / "config.json").exists():
             continue
         config, rows = load_run(run)
-        if not (run / "history.json").exists():
+        if not finished(run):
             unfinished.append((run.name, rows[-1]["step"] if rows else 0))
             continue
         runs[variant][int(seed)] = rows
@@ -175,8 +176,8 @@ def figure(study, path):
     _generalization_marks(fig.add_subplot(grid[len(PANELS), :]), study, end)
     fig.suptitle("S4: float32 against float64, every seed run (one line or mark per run)")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    from lmn_edu.rundir import write_figure
+    write_figure(fig, path, dpi=100)
     plt.close(fig)
 
 

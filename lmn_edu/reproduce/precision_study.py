@@ -9,7 +9,9 @@ training only (no LMN), with the precision diagnostics of precision.py at every 
 
 Every run goes through ``train.train`` into ``results/paper/s4_precision/<name>/``. A run stops
 early once it has generalized and held it: test accuracy reached 1 and stayed ≥ 0.99 for
-``HOLD`` steps (the rest of the run would only add rows after the answer is known).
+``HOLD`` steps (the rest of the run would only add rows after the answer is known); that stop,
+like reaching the last step, marks the run finished (rundir.finished). Any other stop leaves it
+unfinished, and the study trains it again.
 
     python -m lmn_edu.reproduce.precision_study --run [--seeds 0 1 …] [--steps 30000]   # train (slow)
     python -m lmn_edu.reproduce.precision_study                                       # print the section
@@ -17,12 +19,12 @@ early once it has generalized and held it: test accuracy reached 1 and stayed �
 precision_report.py reads the runs back: ``section(results)`` is the markdown the reproduction report
 includes, every number in it computed from the run folders.
 """
-import argparse
 import sys
 from pathlib import Path
 
 from lmn_edu.config import RunConfig
-from lmn_edu.history import PAPER_RESULTS
+from lmn_edu.errors import ArgumentParser, LMNInputError
+from lmn_edu.train import StopTraining, TrainingDiverged
 
 OUT = "s4_precision"                     # under results/paper
 HOLD = 2000                              # steps of test accuracy >= STABLE after reaching 1
@@ -67,8 +69,11 @@ def stable_generalization(rows, hold=HOLD, stable=STABLE):
     return start
 
 
-class _Held(Exception):
-    """Raised by the callback to end a run that has generalized and held it."""
+class _Held(StopTraining):
+    """Raised by the callback to end a run that has generalized and held it (finished)."""
+
+    def __init__(self):
+        super().__init__("generalized and held (stopped early)")
 
 
 def _stop_when_held(hold=HOLD, stable=STABLE):
@@ -83,35 +88,35 @@ def _stop_when_held(hold=HOLD, stable=STABLE):
 
 def _generalized(out, seed):
     """Did the seed's float32 run generalize and hold it? (False when the run is missing.)"""
-    from lmn_edu.history import load_run
-    try:
-        return stable_generalization(load_run(Path(out) / run_name(seed, "float32"))[1]) is not None
-    except Exception:
+    from lmn_edu.rundir import load_run
+    run = Path(out) / run_name(seed, "float32")
+    if not run.is_dir():
         return False
+    return stable_generalization(load_run(run)[1]) is not None
 
 
 def run_one(seed, variant, steps, out, backend="torch"):
     """Train one run of the study unless it finished already; returns a line saying what happened."""
     from threadpoolctl import threadpool_limits
 
+    from lmn_edu.rundir import finished
     from lmn_edu.train import train
     config = study_config(seed, variant, steps, out, backend)
-    if (config.run_dir / "history.json").exists():
+    if finished(config.run_dir):
         return f"{config.name}: done already"
     if backend == "torch":
         import torch
         torch.set_num_threads(1)              # small arrays: one thread per run is fastest
     with threadpool_limits(1):
-        try:
-            train(config, callback=_stop_when_held(), overwrite=True)
-            return f"{config.name}: ran all {steps} steps"
-        except _Held:
-            return f"{config.name}: generalized and held; stopped"
+        train(config, callback=_stop_when_held(), overwrite=True)
+    if finished(config.run_dir)["reason"] == "last step":
+        return f"{config.name}: ran all {steps} steps"
+    return f"{config.name}: generalized and held; stopped"
 
 
 def run_study(seeds, steps, out, variants=tuple(VARIANTS), jobs=1, log=print, backend="torch"):
-    """Train every (seed, variant) not yet finished in ``out``; resumable (a run without
-    history.json is run again from the start).
+    """Train every (seed, variant) not yet finished in ``out``; resumable (a run without the
+    finished marker is run again from the start).
 
     One job: seed by seed the float32/float64 pair, then the remedy where float32 did not
     generalize; the remedy on the other seeds last. Several jobs: every run at once, ``jobs``
@@ -139,23 +144,48 @@ def run_study(seeds, steps, out, variants=tuple(VARIANTS), jobs=1, log=print, ba
             log(run_one(seed, "float32-loss64", steps, out, backend))
 
 
+def default_out():
+    """results/paper/s4_precision of the project's checkout."""
+    from lmn_edu.rundir import in_checkout
+    return in_checkout("results/paper", "python -m lmn_edu.reproduce precision without --out") / OUT
+
+
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m lmn_edu.reproduce.precision_study", description=__doc__.split("\n")[0])
+    p = ArgumentParser(prog="python -m lmn_edu.reproduce.precision_study", description=__doc__.split("\n")[0])
     p.add_argument("--run", action="store_true", help="train the runs that are missing (slow)")
     p.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     p.add_argument("--steps", type=int, default=STEPS)
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     p.add_argument("--jobs", type=int, default=1, help="runs at once, one process each (one CPU thread each)")
-    p.add_argument("--out", default=str(PAPER_RESULTS / OUT))
+    p.add_argument("--out", default=None, help="the study's folder (default: results/paper/s4_precision)")
     args = p.parse_args(argv)
-    if args.run:
-        run_study(args.seeds, args.steps, args.out, tuple(args.variants), args.jobs,
-                  log=lambda s: print(s, flush=True))
-        return 0
-    from .precision_report import load_study, section
-    print("\n".join(section(load_study(args.out))))
+    from lmn_edu import interrupts
+    interrupts.running()
+    try:
+        out = args.out or default_out()
+        if args.run:
+            run_study(args.seeds, args.steps, out, tuple(args.variants), args.jobs,
+                      log=lambda s: print(s, flush=True))
+            return 0
+        from .precision_report import load_study, section
+        print("\n".join(section(load_study(out))))
+    except TrainingDiverged as e:
+        print(f"error: training diverged: {e}", file=sys.stderr)
+        return 1
+    except LMNInputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"error: cannot write {e.filename or out}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as e:
+        print(f"{interrupts.describe(e)}; the finished runs are kept, the others run again next time",
+              file=sys.stderr)
+        return interrupts.exit_status(e)
     return 0
 
 
 if __name__ == "__main__":
+    from lmn_edu import interrupts as _interrupts
+    _interrupts.install()
     sys.exit(main())

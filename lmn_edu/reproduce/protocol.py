@@ -3,17 +3,16 @@
 Three tasks, seeds 0–2, 20 000 full-batch AdamW steps, accuracy / loss / L2 every 10 steps, LMN of
 h1 on the train points every 50 steps (and of emb and h2 for addition), torch backend in float64
 (the authors' precision), GPU when present. Each run is a run folder ``<results>/<task>-s<seed>/``
-as history.py writes it. A finished run with the same settings is skipped (an interrupted
+as rundir.py writes it. A finished run with the same settings is skipped (an interrupted
 reproduction resumes); a folder holding a run with other settings is refused, naming them.
 """
-import json
 from dataclasses import replace
 from pathlib import Path
 
 from ..analysis import phase_steps
 from ..config import RunConfig
 from ..errors import LMNInputError
-from ..history import load_run, write_atomic
+from ..rundir import CONFIG, add_notes, finished, load_run
 from ..train import lmn_steps, train
 
 SEEDS = (0, 1, 2)
@@ -61,7 +60,7 @@ def existing_run(config):
     so that an old run is never reported as the new one.
     """
     folder = config.run_dir
-    if not (folder / "config.json").exists():
+    if not (folder / CONFIG).exists():
         return None
     old, rows = load_run(folder)
     differ = [f"{k}={old.get(k)!r} (asked: {getattr(config, k)!r})" for k in SAME_RUN
@@ -69,21 +68,18 @@ def existing_run(config):
     if differ:
         raise LMNInputError(f"{folder} already holds a run with other settings: {', '.join(differ)}; "
                             "choose another --results folder or remove that run")
-    return "complete" if rows and rows[-1]["step"] == config.steps else "incomplete"
+    return "complete" if finished(folder) else "incomplete"
 
 
 def mark_deferred(config, layers):
     """After a deferred run: config.json names the layers LMN is to be measured on (from snapshots)."""
-    path = config.run_dir / "config.json"
-    saved = json.loads(path.read_text())
-    saved.update({"lmn_layers": list(layers), "lmn_deferred": True, "lmn_schedule": str(config.lmn_every)})
-    write_atomic(path, json.dumps(saved, indent=2) + "\n")
+    add_notes(config.run_dir, lmn_layers=list(layers), lmn_deferred=True, lmn_schedule=str(config.lmn_every))
 
 
 def run_protocol(configs, layers, progress=None, log=print):
     """Train each config (skipping finished ones); ``layers``: the LMN layers of each, for deferred runs.
 
-    A killed run (rows short of its last step) is trained again from the start.
+    A run that did not finish (killed, interrupted: no finished marker) is trained again from the start.
     """
     for config, wanted in zip(configs, layers):
         state = existing_run(config)

@@ -13,7 +13,7 @@ import numpy as np
 from ..analysis import spectral_order
 from ..config import RunConfig
 from ..errors import LMNInputError
-from ..history import load_params, load_run, write_atomic
+from ..rundir import load_params, load_run, read_json, read_npz, save_params, snapshot_steps, write_atomic
 from ..lmn import connectivity_matrix, linear_mapping_number
 from ..mlp_lmn import layer_connectivity
 from ..train import lmn_points, setup_run
@@ -55,7 +55,7 @@ def measure_readings(results, snapshots, seeds, steps=READING_STEPS, readings=tu
     """LMN of each reading on the params of ``<snapshots>/<task>-s<seed>/snapshots/`` at ``steps``;
     appended to ``<results>/readings.json`` (entries already there are kept, not measured again)."""
     path = Path(results) / "readings.json"
-    done = json.loads(path.read_text()) if path.exists() else []
+    done = load_readings(results)
     for seed in seeds:
         config = RunConfig.from_dict(load_run(Path(results) / f"{task}-s{seed}")[0])
         for step in steps:
@@ -84,35 +84,33 @@ def load_readings(results):
     path = Path(results) / "readings.json"
     if not path.exists():
         return []
-    try:
-        data = json.loads(path.read_text())
-        ok = isinstance(data, list) and all(isinstance(d, dict) and {"seed", "step", "reading", "lmn"} <= set(d)
-                                            for d in data)
-    except (OSError, ValueError) as e:
-        raise LMNInputError(f"{path}: not readable ({type(e).__name__}: {e})") from None
+    data = read_json(path)
+    ok = isinstance(data, list) and all(isinstance(d, dict) and {"seed", "step", "reading", "lmn"} <= set(d)
+                                        for d in data)
     if not ok:
         raise LMNInputError(f"{path}: malformed (a list of readings with seed, step, reading, lmn)")
     return data
 
 
-def appendix_b(results, task="add", seed=0, layer="h1", steps=None):
+def appendix_b(results, task="add", seed=0, layer="h1", steps=None, write_cache=False):
     """{step: (L, order, eigenvalues)}: Appendix B's L (float16) at the snapshots of ``<task>-s<seed>``
     (at ``steps``; default Appendix B's steps and seed 0's generalization step 10 600).
 
     Cached in ``<results>/appendix_b.npz``; L is computed only for snapshots not cached yet, the
-    spectral order (analysis.spectral_order) only where the cache has none.
+    spectral order (analysis.spectral_order) only where the cache has none. The cache is written
+    only with ``write_cache`` (after training): a folder the report is only read from stays as it is.
     """
     results = Path(results)
     cache = results / "appendix_b.npz"
     out = {}
     if cache.exists():
+        z = read_npz(cache)
         try:
-            with np.load(cache) as z:
-                out = {int(k[1:]): [z[k], z.get(f"order{k[1:]}"), z[f"mu{k[1:]}"]] for k in z.files if k[0] == "L"}
-        except (OSError, ValueError, KeyError) as e:
-            raise LMNInputError(f"{cache}: not readable ({type(e).__name__}: {e})") from None
+            out = {int(k[1:]): [z[k], z.get(f"order{k[1:]}"), z[f"mu{k[1:]}"]] for k in z if k[0] == "L"}
+        except (ValueError, KeyError) as e:
+            raise LMNInputError(f"{cache}: malformed ({type(e).__name__}: {e})") from None
     folder = results / f"{task}-s{seed}"
-    snaps = sorted(int(p.stem[4:]) for p in (folder / "snapshots").glob("step*.npz")) if folder.exists() else []
+    snaps = snapshot_steps(folder)
     changed = False
     wanted = APPENDIX_B_STEPS + (10600,) if steps is None else tuple(steps)
     for s in [s for s in snaps if s not in out and s in wanted]:
@@ -127,11 +125,11 @@ def appendix_b(results, task="add", seed=0, layer="h1", steps=None):
         if entry[1] is None:
             entry[1] = spectral_order(entry[0].astype(np.float64))
             changed = True
-    if changed:
+    if changed and write_cache:
         arrays = {}
         for s, (L, order, mu) in out.items():
             arrays.update({f"L{s}": L, f"order{s}": order, f"mu{s}": mu})
-        np.savez_compressed(cache, **arrays)
+        save_params(cache, arrays, compressed=True)
     return {s: tuple(v) for s, v in sorted(out.items())}
 
 

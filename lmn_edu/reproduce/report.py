@@ -10,7 +10,7 @@ import numpy as np
 
 from ..datasets import TASKS
 from ..errors import LMNInputError
-from ..history import load_run, write_atomic
+from ..rundir import load_run, read_text, write_atomic
 from . import figures, sections
 from .fill import GRID
 from .protocol import SEEDS, run_path
@@ -29,7 +29,8 @@ def fmt(v, digits=1):
 
 
 def load_results(results, tasks=TASKS, seeds=SEEDS):
-    """{task: {seed: (config, rows) or None}}; LMNInputError when no run is there at all, or one is unreadable."""
+    """{task: {seed: (config, rows) or None}}; LMNInputError when no run is there at all, or one is
+    unreadable or malformed (rundir.load_run checks every file; the message names the file and field)."""
     out = {t: {s: (load_run(run_path(results, t, s)) if run_path(results, t, s).exists() else None)
                for s in seeds} for t in tasks}
     if not any(r for by in out.values() for r in by.values()):
@@ -43,12 +44,12 @@ def load_results(results, tasks=TASKS, seeds=SEEDS):
 
 
 def _check_rows(path, rows):
-    """A run's rows must carry the numbers the report reads (step, accuracies, losses, L2)."""
+    """A run's rows must carry the numbers the report reads (accuracies, losses, L2); their types
+    were checked when read."""
     for r in rows:
-        for key in ("train_acc", "test_acc", "test_loss", "l2"):
-            v = r.get(key, "missing")
-            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
-                raise LMNInputError(f"run {path}: row of step {r['step']} has {key}={v!r}, not a number")
+        missing = [key for key in ("train_acc", "test_acc", "test_loss", "l2") if key not in r]
+        if missing:
+            raise LMNInputError(f"run {path}: row of step {r['step']} has no {', '.join(missing)}")
     if not rows:
         raise LMNInputError(f"run {path}: no rows")
 
@@ -220,7 +221,7 @@ def build_report(results, docs="docs", tasks=TASKS, seeds=SEEDS):
     md += sections.coverage(sections.coverage_rows(summ, extras, emb_runs))
     notes = results / "notes.md"
     if notes.exists():
-        md += ["## Discussion", "", notes.read_text().strip(), ""]
+        md += ["## Discussion", "", read_text(notes).strip(), ""]
     out = docs / "reproduction.md"
     write_atomic(out, "\n".join(md) + "\n")
     return out

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..config import RunConfig
 from ..errors import LMNInputError
-from ..history import write_atomic
+from ..rundir import read_json, write_atomic
 from ..train import TrainingDiverged, setup_run, start_backend
 
 FILE = "s4_split_init.json"
@@ -61,13 +61,10 @@ def load(results):
     path = Path(results) / FILE
     if not path.exists():
         return []
-    try:
-        entries = json.loads(path.read_text())
-        assert isinstance(entries, list) and all(isinstance(d, dict) and set(KEY) | {"gen_step"} <= set(d)
-                                                 for d in entries)
-    except (OSError, ValueError, AssertionError):
-        raise LMNInputError(f"{path}: not readable or malformed (a list of cells with "
-                            f"{', '.join(KEY)}, gen_step)") from None
+    entries = read_json(path)
+    if not (isinstance(entries, list) and all(isinstance(d, dict) and set(KEY) | {"gen_step"} <= set(d)
+                                              for d in entries)):
+        raise LMNInputError(f"{path}: malformed (a list of cells with {', '.join(KEY)}, gen_step)")
     return entries
 
 

@@ -68,7 +68,7 @@ def run(args, log):
         from .protocol import run_protocol
         run_protocol(configs, layers, progress=tqdm, log=log)
     if args.fill:
-        from ..history import load_run
+        from ..rundir import load_run
         from .fill import measure, snapshot_path
         for c, wanted in zip(configs, layers):          # every step the run kept params of
             steps = [r["step"] for r in load_run(c.run_dir)[1] if snapshot_path(c.run_dir, r["step"]).exists()]
@@ -78,5 +78,7 @@ def run(args, log):
         for c in configs:
             fill_grid(run_path(args.results, c.task, c.seed), args.fill_grid, log=log)
     if not args.no_report:
+        from .readings import appendix_b
         from .report import build_report
+        appendix_b(args.results, write_cache=True)        # the folder trained into keeps Appendix B's L
         log(f"wrote {build_report(args.results, args.docs, args.tasks, args.seeds)}")
