@@ -78,3 +78,61 @@ def test_coverage_rows_rest_on_the_seeds_there_are():
     assert levels[2:4] == ("reproduced", "1 of 1")
     assert got["XOR's turning points are 15 and 20 (5 × 3 and 5 × 4)"][2:4] == ("not tested", "0")
     assert got["only h1's LMN tracks the hidden progress; emb and h2 plateau quickly after memorization"][3] == "1"
+
+
+# --- each section's numbers, apart from its prose ----------------------------------------
+
+def _summ():
+    steps = np.arange(40) * 250.0
+    lmn = 50 - 30 * np.sqrt(steps / steps[-1]) + 0.3 * np.sin(steps / 700)
+    rows = _rows(lmn, 0.1 * lmn - 0.5, mem=1, gen=30)
+    return {"add": {0: summary.summarize(rows, "add"), 1: summary.summarize(rows, "add")}}
+
+
+def test_paper_rows_carry_per_seed_values_and_verdicts():
+    from lmn_edu.reproduce import report
+    rows = {r["label"]: r for r in report.paper_rows(_summ(), [0, 1])}
+    assert rows["memorization step"]["ours"] == ["250", "250"] and rows["memorization step"]["verdict"].startswith("agrees")
+    beats = next(r for label, r in rows.items() if label.startswith("R² of a line in LMN;"))
+    assert beats["verdict"] == "agrees (2/2 seeds)"
+    assert next(r for label, r in rows.items() if label.startswith("LMN slope"))["key"] == "levels_off"
+
+
+def test_linearity_numbers_count_the_runs():
+    n = sections.linearity_numbers(_summ())
+    assert len(n["rows"]) == 2 and n["r_beats"][1] == 2 and len(n["dw"]) == 2
+
+
+def test_readings_numbers_and_the_spread_of_our_reading():
+    from lmn_edu.reproduce.readings import OURS
+    rd = [{"seed": s, "step": st, "reading": OURS, "lmn": v} for s, vals in ((0, (53.0, 12.0)), (1, (26.5, 12.0)))
+          for st, v in zip((500, 15000), vals)]
+    n = sections.readings_numbers(rd)
+    assert n["dist"][OURS][0] == pytest.approx(0.0) and n["dist"][OURS][1] == pytest.approx(np.log(2) / 2)
+    assert n["spread"] == pytest.approx(np.log(2) / 2)
+
+
+def test_split_init_tables_add_the_plain_runs_as_the_diagonal():
+    cell = {"split_seed": 0, "init_seed": 1, "dtype": "float64", "steps": 300, "mem_step": 200, "gen_step": None,
+            "final_test_acc": 0.5, "best_test_acc": 0.6}
+    rows = _rows(np.linspace(30, 10, 4), np.linspace(3, 1, 4), every=100, mem=2, gen=3)
+    tables = sections.split_init_tables([cell], {"s4": {0: ({"dtype": "float64", "steps": 300}, rows)}})
+    assert set(tables[("float64", 300)]) == {(0, 1), (0, 0)}
+    assert tables[("float64", 300)][(0, 0)]["gen_step"] == 300
+    assert sections.split_init_tables([], {}) == {}
+
+
+def test_precision_verdict_numbers():
+    from lmn_edu.reproduce import precision_report as pr
+    def run(accs, zero=0.0):
+        return [{"step": i * 1000, "train_loss": 1e-3, "train_acc": 1.0, "test_loss": 1.0, "test_acc": a,
+                 "l2": 30.0, "zero_loss_frac": zero, "zero_grad_frac": zero, "rounded_update_frac": 0.0}
+                for i, a in enumerate(accs)]
+    runs = {"float32": {0: run([0] * 31, zero=0.2)}, "float64": {0: run([0] * 15 + [1] * 16)},
+            "float32-loss64": {0: run([0] * 15 + [1] * 16)}}
+    n = pr.study_numbers({"runs": runs, "unfinished": [], "steps": [30000]})
+    v = n["verdict"]
+    assert (v["gen"]["float32"], v["gen"]["float64"], v["collapsed"]) == (0, 1, 1)
+    assert v["failed"] == [0] and v["fixed"] == [0] and v["rem_like_f64"] == 1
+    assert "consistent with Softmax Collapse explaining" in pr.render_answer(v)
+    assert n["counts"]["float64"]["gen_early"] == 1 and n["diagnostics"]["float32"]["collapsed"] == 1

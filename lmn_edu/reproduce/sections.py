@@ -30,51 +30,64 @@ def _count(pairs, test):
     return sum(1 for p in kept if test(*p)), len(kept)
 
 
+def linearity_numbers(summ):
+    """The linearity table's rows and what is read off them: a dict of plain numbers."""
+    rows = [(t, s, sm["lin"]) for t, by in summ.items() for s, sm in by.items() if sm is not None]
+    lmn = [lin["lmn"] for *_, lin in rows]
+    pairs = [(lin["lmn"]["r"], lin["l2"]["r"]) for *_, lin in rows]
+    log_pairs = [(lin["lmn_log"]["r"], lin["l2_log"]["r"]) for *_, lin in rows]
+    return {"rows": rows,
+            "dw": [d["dw"] for d in lmn if d["dw"] is not None],
+            "curve_share": [d["curve_share"] for d in lmn if d["curve_share"] is not None],
+            "r_beats": _count(pairs, lambda x, y: x > y),
+            "r_diffs": [x - y for x, y in pairs if x is not None and y is not None],
+            "log_beats": _count(log_pairs, lambda x, y: x > y),
+            "both_monotone": _count([(lin["lmn"]["spearman"], lin["l2"]["spearman"]) for *_, lin in rows],
+                                    lambda x, y: min(x, y) >= 0.99)}
+
+
+LINEARITY_INTRO = (
+    "The paper says LMN has “a strong linear relation” with the test loss in the generalizing phase and "
+    "L2 a “complicated nonlinear” one. A Pearson r near 1 cannot tell a line from a smooth monotone "
+    "curve, so each run is fitted with a line and with a parabola: R² of both, the share of what the "
+    "line leaves unexplained that the parabola explains (“curve share”: 0 no curvature, 1 the parabola is "
+    "exact), and the Durbin–Watson statistic of the line's residuals in step order (about 2 for "
+    "independent residuals, near 0 when they run in long one-signed stretches, as a line through a "
+    "curve leaves). Points: every LMN value of the generalizing phase on a common uniform grid per task (")
+
+
+def _linearity_row(t, s, lin):
+    a, b, la, lb = (lin[k] for k in ("lmn", "l2", "lmn_log", "l2_log"))
+    return (f"| {t} seed {s} | {a['n']} of {lin['n_grid']} | " + " | ".join(
+        _f(d[k]) if k != "dw" else _f(d[k], 2) for d in (a, b) for k in ("r", "r2_lin", "r2_quad", "curve_share", "dw"))
+        + f" | {_f(a['spearman'])} / {_f(b['spearman'])} | {_f(la['r'])} / {_f(lb['r'])} |")
+
+
 def linearity(summ, grid):
     """Per run: is test loss a straight line in LMN, and in L2? On each task's common grid."""
+    n = linearity_numbers(summ)
     md = ["## Linearity: is test loss a straight line in LMN?", "",
-          "The paper says LMN has “a strong linear relation” with the test loss in the generalizing phase and "
-          "L2 a “complicated nonlinear” one. A Pearson r near 1 cannot tell a line from a smooth monotone "
-          "curve, so each run is fitted with a line and with a parabola: R² of both, the share of what the "
-          "line leaves unexplained that the parabola explains (“curve share”: 0 no curvature, 1 the parabola is "
-          "exact), and the Durbin–Watson statistic of the line's residuals in step order (about 2 for "
-          "independent residuals, near 0 when they run in long one-signed stretches, as a line through a "
-          "curve leaves). Points: every LMN value of the generalizing phase on a common uniform grid per task ("
-          + ", ".join(f"{t}: every {g} steps" for t, g in grid.items())
+          LINEARITY_INTRO + ", ".join(f"{t}: every {g} steps" for t, g in grid.items())
           + "), the same steps for every seed of a task, so that r does not depend on where LMN happened to be "
           "measured.", "",
           "| run | grid points measured | LMN: r | R² line | R² parabola | curve share | DW | L2: r | R² line | R² parabola | "
           "curve share | DW | Spearman LMN / L2 | r with log test loss: LMN / L2 |",
           "|---|" + "---|" * 13]
-    lins = []
-    for t, by in summ.items():
-        for s, sm in by.items():
-            if sm is None:
-                continue
-            a, b, la, lb = (sm["lin"][k] for k in ("lmn", "l2", "lmn_log", "l2_log"))
-            lins.append((t, s, a, b, la, lb))
-            md.append(f"| {t} seed {s} | {a['n']} of {sm['lin']['n_grid']} | " + " | ".join(
-                _f(d[k]) if k != "dw" else _f(d[k], 2) for d in (a, b) for k in ("r", "r2_lin", "r2_quad", "curve_share", "dw"))
-                + f" | {_f(a['spearman'])} / {_f(b['spearman'])} | {_f(la['r'])} / {_f(lb['r'])} |")
-    if not lins:
+    md += [_linearity_row(*row) for row in n["rows"]]
+    if not n["rows"]:
         return md + ["", "*No run to analyse.*", ""]
-    dws = [a["dw"] for *_, a, b, la, lb in lins if a["dw"] is not None]
-    cs = [a["curve_share"] for *_, a, b, la, lb in lins if a["curve_share"] is not None]
-    k_r, n_r = _count([(a["r"], b["r"]) for *_, a, b, la, lb in lins], lambda x, y: x > y)
-    diffs = [a["r"] - b["r"] for *_, a, b, la, lb in lins if a["r"] is not None and b["r"] is not None]
-    k_log, n_log = _count([(la["r"], lb["r"]) for *_, a, b, la, lb in lins], lambda x, y: x > y)
-    k_sp, n_sp = _count([(a["spearman"], b["spearman"]) for *_, a, b, la, lb in lins], lambda x, y: min(x, y) >= 0.99)
-    md += ["", "Read off the table (all runs with data):", "",
-           f"- Durbin–Watson of LMN's line residuals: {min(dws):.2f}–{max(dws):.2f} (2 would mean no pattern)."
-           if dws else "- Durbin–Watson: no data.",
-           f"- Curve share for LMN: {min(cs):.2f}–{max(cs):.2f}, above 0.5 in {sum(c > 0.5 for c in cs)} of "
-           f"{len(cs)} runs." if cs else "- Curve share: no data.",
-           f"- r(LMN) > r(L2) in {k_r} of {n_r} runs; r(LMN) − r(L2) from {min(diffs):+.3f} to {max(diffs):+.3f} "
-           f"(median {float(np.median(diffs)):+.3f})." if diffs else "- r(LMN) against r(L2): no data.",
-           f"- Against log test loss, r(LMN) > r(L2) in {k_log} of {n_log} runs.",
-           f"- Spearman ≥ 0.99 for both LMN and L2 in {k_sp} of {n_sp} runs (both fall monotonically with the "
-           "test loss there).", ""]
-    return md
+    dws, cs, diffs = n["dw"], n["curve_share"], n["r_diffs"]
+    return md + ["", "Read off the table (all runs with data):", "",
+                 f"- Durbin–Watson of LMN's line residuals: {min(dws):.2f}–{max(dws):.2f} (2 would mean no pattern)."
+                 if dws else "- Durbin–Watson: no data.",
+                 f"- Curve share for LMN: {min(cs):.2f}–{max(cs):.2f}, above 0.5 in {sum(c > 0.5 for c in cs)} of "
+                 f"{len(cs)} runs." if cs else "- Curve share: no data.",
+                 f"- r(LMN) > r(L2) in {n['r_beats'][0]} of {n['r_beats'][1]} runs; r(LMN) − r(L2) from {min(diffs):+.3f} "
+                 f"to {max(diffs):+.3f} (median {float(np.median(diffs)):+.3f})." if diffs
+                 else "- r(LMN) against r(L2): no data.",
+                 f"- Against log test loss, r(LMN) > r(L2) in {n['log_beats'][0]} of {n['log_beats'][1]} runs.",
+                 f"- Spearman ≥ 0.99 for both LMN and L2 in {n['both_monotone'][0]} of {n['both_monotone'][1]} runs "
+                 "(both fall monotonically with the test loss there).", ""]
 
 
 def _nearest(rows, key, step, after=True):
@@ -175,14 +188,26 @@ def _paper_distance(vals):
     return (abs(math.log(max(early) / PAPER_PEAK)) + abs(math.log(vals[15000] / PAPER_15K))) / 2
 
 
-def readings(rd):
-    """LMN of the same params under each reading, for every seed measured."""
-    if not rd:
-        return []
+def readings_numbers(rd):
+    """The readings table in numbers: steps, seeds, readings, {(reading, seed, step): LMN}, each reading's
+    distance to the paper's values per seed, and the spread of our own reading's distance between seeds."""
     steps = sorted({d["step"] for d in rd})
     seeds = sorted({d["seed"] for d in rd})
     names = [n for n in READINGS if any(d["reading"] == n for d in rd)]
     val = {(d["reading"], d["seed"], d["step"]): d["lmn"] for d in rd}
+    dist = {n: [_paper_distance({st: val[(n, sd, st)] for st in steps if (n, sd, st) in val}) for sd in seeds]
+            for n in names}
+    ours = [d for d in dist.get(OURS, []) if d is not None]
+    return {"steps": steps, "seeds": seeds, "names": names, "val": val, "dist": dist,
+            "spread": max(ours) - min(ours) if len(ours) > 1 else None}
+
+
+def readings(rd):
+    """LMN of the same params under each reading, for every seed measured."""
+    if not rd:
+        return []
+    n = readings_numbers(rd)
+    steps, seeds = n["steps"], n["seeds"]
     md = ["## Readings that move the numbers", "",
           f"The same params (add, seeds {', '.join(map(str, seeds))}), LMN under each reading; cells list the "
           "seeds in order, separated by “ / ”. What the paper states: LMN of the first hidden layer to the "
@@ -191,19 +216,16 @@ def readings(rd):
           "readings are options (`--lmn-points`, `--lmn-output`, `--dtype`); clipping negative eigenvalues is "
           "measured here only.", "",
           "| reading | " + " | ".join(f"step {s}" for s in steps) + " |", "|---|" + "---|" * len(steps)]
-    for n in names:
-        cell = n.replace("|", "\\|")                      # |μ| inside a table cell
-        md.append(f"| {cell} | " + " | ".join(" / ".join(_f(val.get((n, sd, st)), 1) for sd in seeds) for st in steps) + " |")
+    for name in n["names"]:
+        cell = name.replace("|", "\\|")                   # |μ| inside a table cell
+        md.append(f"| {cell} | " + " | ".join(" / ".join(_f(n["val"].get((name, sd, st)), 1) for sd in seeds)
+                                             for st in steps) + " |")
     md += ["", "Distance to the paper's addition values read from its Fig 2 (mean |log(ours / paper)| over the "
            f"early peak, the largest value at steps ≤ 1000 here, against {PAPER_PEAK}, and the value at 15k "
            f"against {PAPER_15K}), per seed:", ""]
-    dist = {n: [_paper_distance({st: val[(n, sd, st)] for st in steps if (n, sd, st) in val}) for sd in seeds]
-            for n in names}
-    for n, ds in dist.items():
-        md.append(f"- {n}: " + " / ".join(_f(d) for d in ds))
-    ours = [d for d in dist.get(OURS, []) if d is not None]
-    if len(ours) > 1:
-        md += ["", f"The spread of our own reading between seeds is {max(ours) - min(ours):.3f} (max − min of "
+    md += [f"- {name}: " + " / ".join(_f(d) for d in ds) for name, ds in n["dist"].items()]
+    if n["spread"] is not None:
+        md += ["", f"The spread of our own reading between seeds is {n['spread']:.3f} (max − min of "
                "its distances): a reading closer to the paper than ours by less than that is not closer in "
                "any way these runs can show."]
     return md + [""]
@@ -226,6 +248,21 @@ def _study_cell(d):
     return f"{d['gen_step']}" + ("" if d["final_test_acc"] >= 1 else f" (final {d['final_test_acc']:.3f})")
 
 
+def split_init_tables(cells, runs):
+    """The split × init cells with the plain S4 runs added as the diagonal where the file lacks them,
+    grouped by (dtype, steps): {(dtype, steps): {(split seed, init seed): cell}}."""
+    sd = [dict(d) for d in cells]
+    for seed, r in (runs.get("s4") or {}).items():           # the plain runs are the diagonal
+        if r and not any(d["split_seed"] == d["init_seed"] == seed and d["dtype"] == r[0].get("dtype")
+                         and d["steps"] == r[0].get("steps") for d in sd):
+            mem, gen = phase_steps(r[1])
+            sd.append({"split_seed": seed, "init_seed": seed, "dtype": r[0].get("dtype"), "steps": r[0].get("steps"),
+                       "mem_step": mem, "gen_step": gen, "final_test_acc": r[1][-1]["test_acc"],
+                       "best_test_acc": max(x["test_acc"] for x in r[1])})
+    return {key: {(d["split_seed"], d["init_seed"]): d for d in sd if (d["dtype"], d["steps"]) == key}
+            for key in dict.fromkeys((d["dtype"], d["steps"]) for d in sd)} if cells else {}
+
+
 def _precision_section(results, figdir):
     """The S4 precision study's own section, when its module and its results are there."""
     try:
@@ -240,28 +277,20 @@ def _precision_section(results, figdir):
 
 def s4(runs, extras, results, figdir):
     """The S4 split × init study (s4_split_init.json), then the precision study if present."""
-    sd = [dict(d) for d in extras["split_init"]]
+    tables = split_init_tables(extras["split_init"], runs)
     md = []
-    if sd:
-        for seed, r in (runs.get("s4") or {}).items():           # the plain runs are the diagonal
-            if r and not any(d["split_seed"] == d["init_seed"] == seed and d["dtype"] == r[0].get("dtype")
-                             and d["steps"] == r[0].get("steps") for d in sd):
-                mem, gen = phase_steps(r[1])
-                sd.append({"split_seed": seed, "init_seed": seed, "dtype": r[0].get("dtype"), "steps": r[0].get("steps"),
-                           "mem_step": mem, "gen_step": gen, "final_test_acc": r[1][-1]["test_acc"],
-                           "best_test_acc": max(x["test_acc"] for x in r[1])})
+    if tables:
         md += ["## S4: split against init", "",
                "S4 trained with the split of one seed and the init of another (the diagonal is the plain run of "
                "that seed), no LMN, accuracy every 100 steps. Cell: the first step with test accuracy 1 (and the "
                "final test accuracy when it falls back below 1), or, when it never reaches 1, the final and the "
                "best test accuracy. Few cells: one good init against two, not enough to rank split against init.", ""]
-        for dtype, steps in dict.fromkeys((d["dtype"], d["steps"]) for d in sd):
-            cells = {(d["split_seed"], d["init_seed"]): d for d in sd if (d["dtype"], d["steps"]) == (dtype, steps)}
-            inits = sorted({b for _, b in cells})
-            md += [f"**{dtype}, {steps} steps**", "",
-                   "| split seed \\ init seed | " + " | ".join(map(str, inits)) + " |", "|---|" + "---|" * len(inits)]
-            md += [f"| {a} | " + " | ".join(_study_cell(cells.get((a, b))) for b in inits) + " |"
-                   for a in sorted({a for a, _ in cells})] + [""]
+    for (dtype, steps), cells in tables.items():
+        inits = sorted({b for _, b in cells})
+        md += [f"**{dtype}, {steps} steps**", "",
+               "| split seed \\ init seed | " + " | ".join(map(str, inits)) + " |", "|---|" + "---|" * len(inits)]
+        md += [f"| {a} | " + " | ".join(_study_cell(cells.get((a, b))) for b in inits) + " |"
+               for a in sorted({a for a, _ in cells})] + [""]
     return md + _precision_section(results, figdir)
 
 
