@@ -82,7 +82,10 @@ def estimate_readings(plan, results, cal):
     keys = {(s, st, READINGS[name][:4]) for s, st, name in todo}     # one L per distinct reading of a step
     secs = sum(c["lmn"].get(layer, c["lmn"]["h1"]) * ((c["all_points"] if pts == "all" else c["points"])
                                                        / c["points"]) ** 2 for _, _, (layer, pts, _, _) in keys)
-    return secs, len(todo), c["lmn"]["h1"] * len(b_todo), len(b_todo)
+    b = plan["appendix_b"]
+    spec = next((r for r in plan["runs"] if (r["task"], r["seed"]) == (b["task"], b["seed"])), {})
+    scale = (len(_points(spec)) / c["points"]) ** 2 if spec.get("lmn_points", "train") != "train" else 1.0
+    return secs, len(todo), c["lmn"]["h1"] * scale * len(b_todo), len(b_todo)
 
 
 def estimate_studies(plan, results, cal):
