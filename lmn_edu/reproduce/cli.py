@@ -155,12 +155,12 @@ def _run(args):
         make(args, {"all": PARTS, "plan": ()}.get(args.command, (args.command,)), log)
 
 
-def main(argv=None):
-    args = build_parser().parse_args(_argv(argv))
+def guarded(run, kept="what finished is kept, the rest is made next time"):
+    """Run ``run()`` as a command: its exit status, and one line on stderr for what stopped it."""
     from ..train import TrainingDiverged
     interrupts.running()
     try:
-        _run(args)
+        run()
     except TrainingDiverged as e:
         print(f"error: training diverged: {e}", file=sys.stderr)
         return 1
@@ -178,5 +178,10 @@ def main(argv=None):
         stop = None                   # the signal's KeyboardInterrupt came out of C code as another error
     else:
         return 0
-    print(f"{interrupts.describe(stop)}; what finished is kept, the rest is made next time", file=sys.stderr)
+    print(f"{interrupts.describe(stop)}; {kept}", file=sys.stderr)
     return interrupts.exit_status(stop)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(_argv(argv))
+    return guarded(lambda: _run(args))

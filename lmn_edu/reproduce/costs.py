@@ -72,7 +72,7 @@ def estimate_runs(plan, results, cal, backend="numpy"):
         secs += sum(n * c["lmn"][layer] * scale for layer, n in todo.items())
         total += secs
         lines.append(f"{config.name}: " + ("kept" if state == "finished" else f"train {spec['steps']} steps")
-                     + f", {sum(todo.values())} LMN values to measure (~{secs / 60:.0f} min)")
+                     + f", {sum(todo.values())} LMN values to measure (~{fmt_secs(secs)})")
     return total, lines
 
 

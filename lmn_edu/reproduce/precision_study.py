@@ -23,8 +23,8 @@ import sys
 from pathlib import Path
 
 from lmn_edu.config import RunConfig
-from lmn_edu.errors import ArgumentParser, LMNInputError
-from lmn_edu.train import StopTraining, TrainingDiverged
+from lmn_edu.errors import ArgumentParser
+from lmn_edu.train import StopTraining
 
 OUT = "s4_precision"                     # under results/paper
 HOLD = 2000                              # steps of test accuracy >= STABLE after reaching 1
@@ -159,30 +159,17 @@ def main(argv=None):
     p.add_argument("--jobs", type=int, default=1, help="runs at once, one process each (one CPU thread each)")
     p.add_argument("--out", default=None, help="the study's folder (default: results/paper/s4_precision)")
     args = p.parse_args(argv)
-    from lmn_edu import interrupts
-    interrupts.running()
-    try:
+    from .cli import guarded
+
+    def run():
         out = args.out or default_out()
         if args.run:
             run_study(args.seeds, args.steps, out, tuple(args.variants), args.jobs,
                       log=lambda s: print(s, flush=True))
-            return 0
+            return
         from .precision_report import load_study, section
         print("\n".join(section(load_study(out))))
-    except TrainingDiverged as e:
-        print(f"error: training diverged: {e}", file=sys.stderr)
-        return 1
-    except LMNInputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"error: cannot write {e.filename or out}: {e.strerror or e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt as e:
-        print(f"{interrupts.describe(e)}; the finished runs are kept, the others run again next time",
-              file=sys.stderr)
-        return interrupts.exit_status(e)
-    return 0
+    return guarded(run, "the finished runs are kept, the others run again next time")
 
 
 if __name__ == "__main__":
