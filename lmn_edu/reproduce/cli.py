@@ -112,16 +112,25 @@ def print_plan(plan, out, backend, log):
     return total
 
 
+def _fingerprint(out, docs):
+    """The results folder's files, and the report's when it is written outside that folder."""
+    from .snapshot import fingerprint
+    got = fingerprint(out)
+    if not Path(docs).resolve().is_relative_to(Path(out).resolve()):
+        got.update({f"{docs.name}/{k}": v for k, v in fingerprint(docs, ("reproduction.md", "figures/reproduction")).items()})
+    return got
+
+
 def make(args, parts, log):
     from . import make as mk
-    from .snapshot import changes, fingerprint
+    from .snapshot import changes
     plan, out = load_plan_for(args), Path(args.out)
     train_cli.limit_threads(args.threads, args.backend)
     estimate = print_plan(plan, out, args.backend, log)
     if parts == ():
         return
     out.mkdir(parents=True, exist_ok=True)
-    before, start = fingerprint(out), time.perf_counter()
+    before, start = _fingerprint(out, docs_for(args)), time.perf_counter()
     steps = {"runs": lambda: mk.make_runs(plan, out, args.backend, args.device, log),
              "readings": lambda: mk.make_readings(plan, out, log),
              "appendix-b": lambda: mk.make_appendix_b(plan, out, log),
@@ -133,7 +142,7 @@ def make(args, parts, log):
     if args.command == "all":
         from .report import build_report
         log(f"wrote {build_report(out, docs_for(args))}")
-    for line in changes(before, fingerprint(out)):
+    for line in changes(before, _fingerprint(out, docs_for(args))):
         log(line)
     from . import costs
     log(f"took {costs.fmt_secs(time.perf_counter() - start)} (estimated {costs.fmt_secs(estimate)})")

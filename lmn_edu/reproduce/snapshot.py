@@ -5,10 +5,13 @@ import json
 from pathlib import Path
 
 
-def fingerprint(folder):
-    """{relative path: (sha256, rows of history.jsonl or None)} of every file under ``folder``."""
+def fingerprint(folder, only=None):
+    """{relative path: (sha256, rows of history.jsonl or None)} of every file under ``folder`` (or under
+    the relative paths ``only`` of it)."""
     folder, out = Path(folder), {}
-    for p in sorted(folder.rglob("*")) if folder.is_dir() else []:
+    tops = [folder / x for x in only] if only else [folder]
+    files = [q for t in tops for q in ([t] if t.is_file() else sorted(t.rglob("*")) if t.is_dir() else [])]
+    for p in files:
         if p.is_file():
             rows = _rows(p) if p.name == "history.jsonl" else None
             out[p.relative_to(folder).as_posix()] = (hashlib.sha256(p.read_bytes()).hexdigest(), rows)
@@ -42,7 +45,7 @@ def changes(before, after):
     removed = sorted(set(before) - set(after))
     changed = sorted(p for p in set(before) & set(after) if before[p][0] != after[p][0])
     if not (added or removed or changed):
-        return [f"unchanged: all {len(after)} files of the results folder are as they were"]
+        return [f"unchanged: all {len(after)} files (the results folder and the report) are as they were"]
     lines = [f"changed: {len(changed)} files, added: {len(added)}, removed: {len(removed)} (of {len(after)})"]
     for p in changed:
         extra = ""
