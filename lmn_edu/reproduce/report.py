@@ -145,7 +145,7 @@ def paper_rows(summ, seeds):
             lambda s: f"{fmt(s['cov']['r2']['lmn'], 3)} vs {fmt(s['cov']['r2']['l2'], 3)}", "beats_l2")
         if t != "xor":
             row(t, "LMN slope per 1k steps: generalizing phase → 5k steps after (ratio)", PAPER["levels"],
-                _levels_cell, "levels_off")
+                _levels_cell, "levels_off", "levels_ratio")
     return out
 
 
@@ -163,7 +163,7 @@ def paper_table(summ, seeds):
     md += ["", "Verdict criteria, each with why that width: " + "; ".join(f"{k}: {v[0]}" for k, v in CRITERIA.items())
            + "; beats_all: LMN's R² above those of L2, −log step and log train loss on the same grid points "
            "(a strong linear relation should beat quantities that merely fall with time); beats_l2: LMN's R² "
-           "above L2's; levels_off: " + LEVELS_RULE + ". A result nearer a band's edge than the "
+           "above L2's; levels_off: " + LEVELS_RULE + ". A result nearer a band edge (for levels_off: its ratio nearer ±0.2) than the "
            "sample standard deviation of the three seeds is counted “at the band's edge”: another seed could "
            "as well have fallen on the other side (all three at the edge: the band is narrower than the seeds' "
            f"own scatter, and the verdict says little). A run with fewer than {MIN_R_POINTS} grid points in its "

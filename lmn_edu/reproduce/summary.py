@@ -3,6 +3,7 @@ the criteria by which a number counts as agreeing with the paper."""
 import numpy as np
 
 from ..analysis import column, first_step, linearity, on_grid, phase_steps, turning_points, window_arrays
+from ..analysis import LEVEL_FRACTION
 from .fill import GRID, grid_steps
 from .headline import after_generalization, covariates, phase_lags
 
@@ -87,6 +88,7 @@ def summarize(rows, task, layer="h1"):
     out["lin"] = grid_linearity(rows, task, layer)
     out["cov"] = covariates(rows, task, layer)
     out["after"] = after_generalization(rows, layer)
+    out["levels_ratio"] = out["after"]["levels"]["ratio"] if out["after"] else None
     out["lags"] = phase_lags(rows, layer)
     return out
 
@@ -107,11 +109,15 @@ def agree(key, s):
     return None if v is None else bool(CRITERIA[key][1](v))
 
 
+# The edges a verdict can fall either side of: the bands, and levels_off's ratio (|ratio| ≤ the fraction).
+EDGES = {**{k: (lo, hi) for k, (lo, hi, _) in BANDS.items()}, "levels_off": (-LEVEL_FRACTION, LEVEL_FRACTION)}
+
+
 def at_edge(key, values):
-    """Per value: is it nearer an edge of BANDS[key] than the seeds' sample SD (None: no band or no SD)?"""
-    if key not in BANDS:
+    """Per value: is it nearer an edge of EDGES[key] than the seeds' sample SD (None: no edge or no SD)?"""
+    if key not in EDGES:
         return [None] * len(values)
-    lo, hi, _ = BANDS[key]
+    lo, hi = EDGES[key]
     known = [v for v in values if v is not None]
     sd = float(np.std(known, ddof=1)) if len(known) > 1 else None
     return [None if v is None or sd is None else bool(min(abs(v - lo), abs(v - hi)) < sd) for v in values]
