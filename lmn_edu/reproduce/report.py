@@ -149,6 +149,21 @@ def paper_rows(summ, seeds):
     return out
 
 
+def criteria_text():
+    """The verdict criteria, each with why that width, and the edge rule."""
+    return ("Verdict criteria, each with why that width: " + "; ".join(f"{k}: {v[0]}" for k, v in CRITERIA.items())
+            + "; beats_all: LMN's R² above those of L2, −log step and log train loss on the same grid points "
+            "(a strong linear relation should beat quantities that merely fall with time); beats_l2: LMN's R² "
+            f"above L2's; levels_off: {LEVELS_RULE}. A result nearer a band edge (for levels_off: its ratio "
+            "nearer ±0.2) than the sample standard deviation of the three seeds is counted “at the band's "
+            "edge”: another seed could as well have fallen on the other side (all three at the edge: the band "
+            f"is narrower than the seeds' own scatter, and the verdict says little). A run with fewer than "
+            f"{MIN_R_POINTS} grid points in its generalizing phase gets no R² verdict, one with fewer than "
+            f"{MIN_TURN_POINTS} LMN values no turning-point verdict. The paper states numbers for addition only "
+            "(and XOR's turning points), and the addition numbers are read from its figures by eye; for S4 it "
+            "shows curves with no number, so there the table gives ours without a verdict.")
+
+
 def paper_table(summ, seeds):
     """The table paper against ours, the verdict criteria and the agree / differ lists (markdown)."""
     rows = paper_rows(summ, seeds)
@@ -160,17 +175,7 @@ def paper_table(summ, seeds):
           "| task | quantity | paper | ours (per seed) | verdict |", "|---|---|---|---|---|"]
     md += [f"| {r['task']} | {r['label']} | {r['paper']} | {' / '.join('missing' if o is None else o for o in r['ours'])} "
            f"| {r['verdict']} |" for r in rows]
-    md += ["", "Verdict criteria, each with why that width: " + "; ".join(f"{k}: {v[0]}" for k, v in CRITERIA.items())
-           + "; beats_all: LMN's R² above those of L2, −log step and log train loss on the same grid points "
-           "(a strong linear relation should beat quantities that merely fall with time); beats_l2: LMN's R² "
-           "above L2's; levels_off: " + LEVELS_RULE + ". A result nearer a band edge (for levels_off: its ratio nearer ±0.2) than the "
-           "sample standard deviation of the three seeds is counted “at the band's edge”: another seed could "
-           "as well have fallen on the other side (all three at the edge: the band is narrower than the seeds' "
-           f"own scatter, and the verdict says little). A run with fewer than {MIN_R_POINTS} grid points in its "
-           f"generalizing phase gets no R² verdict, one with fewer than {MIN_TURN_POINTS} LMN values no "
-           "turning-point verdict. The paper states numbers for addition only (and XOR's turning points), "
-           "and the addition numbers are read from its figures by eye; for S4 it shows curves with no "
-           "number, so there the table gives ours without a verdict.", ""]
+    md += ["", criteria_text(), ""]
     for word, title in (("agrees", "Where we agree"), ("partly", "Where we partly agree"),
                         ("differs", "Where we differ")):
         items = [f"{r['task']}: {r['label']} — ours {' / '.join(o or 'missing' for o in r['ours'])}, paper "
