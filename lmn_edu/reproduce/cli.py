@@ -73,8 +73,8 @@ def build_parser():
 def _argv(argv):
     """Old spellings: ``--from DIR`` alone is ``report``; other flags without a command are ``train``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in COMMANDS or argv[0] in ("-h", "--help"):
-        return argv or ["--help"]
+    if not argv or not argv[0].startswith("-") or argv[0] in ("-h", "--help"):
+        return argv or ["--help"]                        # a command (or a misspelt one: argparse names the choices)
     return ["report", *argv] if "--from" in argv else ["train", *argv]
 
 
