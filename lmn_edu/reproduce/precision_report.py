@@ -25,7 +25,7 @@ def load_study(results):
     """
     from lmn_edu.rundir import finished, load_run
     folder = study_folder(results)
-    runs, unfinished, steps = {v: {} for v in VARIANTS}, [], set()
+    runs, unfinished, steps, backends = {v: {} for v in VARIANTS}, [], set(), set()
     for run in sorted(folder.glob("s*-*")) if folder.is_dir() else []:
         seed, _, variant = run.name[1:].partition("-")
         if variant not in VARIANTS or not seed.isdigit() or not (run / "config.json").exists():
@@ -36,7 +36,8 @@ def load_study(results):
             continue
         runs[variant][int(seed)] = rows
         steps.add(config["steps"])
-    return {"runs": runs, "unfinished": unfinished, "steps": sorted(steps)}
+        backends.add(config.get("backend") or "unrecorded")
+    return {"runs": runs, "unfinished": unfinished, "steps": sorted(steps), "backends": sorted(backends)}
 
 
 def summarize(rows):
@@ -190,6 +191,7 @@ def study_numbers(study):
     seeds = {v: sorted(rs) for v, rs in runs.items()}
     paired = sorted(set(seeds["float32"]) & set(seeds["float64"]))
     return {"summ": summ, "seeds": seeds, "paired": paired, "steps": study["steps"],
+            "backends": study.get("backends") or ["torch"],
             "unfinished": study["unfinished"], "counts": {v: _counts(summ[v]) for v in VARIANTS},
             "parting": {s: (summ["float32"][s]["collapse"], parting_step(runs["float32"][s], runs["float64"][s], "test_acc"),
                             parting_step(runs["float32"][s], runs["float64"][s], "train_loss")) for s in paired},
@@ -228,7 +230,8 @@ INTRO = ("Prieto et al. (“Grokking at the Edge of Numerical Stability”, ICLR
 
 def _what_was_run(n):
     seeds = n["seeds"]
-    out = ["**What was run.** The paper's S4 setting (torch backend on the CPU, full batch, AdamW), training "
+    out = [f"**What was run.** The paper's S4 setting ({' and '.join(n['backends'])} backend on the CPU, full batch, "
+           "AdamW), training "
            f"only (no LMN), evaluated and diagnosed every 100 steps, for up to {' and '.join(_fmt(s) for s in n['steps'])} "
            "steps. Per seed the float32 and float64 runs start from the same split and init (the seed's). Finished "
            "runs: " + "; ".join(f"{LABELS[v]}: " + (f"{len(seeds[v])} (seed{'s' if len(seeds[v]) != 1 else ''} "
