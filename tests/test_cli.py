@@ -101,7 +101,7 @@ def test_a_layer_named_twice_is_measured_once(tmp_path):
 @pytest.mark.parametrize("module, args, words", [
     ("lmn_edu.reproduce", ["--bogus"], ["--bogus"]),
     ("lmn_edu.reproduce", ["--seeds", "x"], ["--seeds", "'x'"]),
-    ("lmn_edu.reproduce.s4", ["--variants", "float16"], ["float16"]),
+    ("lmn_edu.reproduce.precision_study", ["--variants", "float16"], ["float16"]),
 ])
 def test_usage_errors_of_every_command_are_one_line(tmp_path, module, args, words):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}

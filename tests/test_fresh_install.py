@@ -66,8 +66,8 @@ def test_the_package_alone_works_from_any_folder(tmp_path):
                             "print(lmn_edu.module_lmn(torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh()), "
                             "torch.randn(6, 2)))"], cwd=elsewhere, capture_output=True, text=True, env=env, timeout=300)
         assert r.returncode == 0 and float(r.stdout) >= 1.0, r.stderr[-2000:]
-    for args in (["lmn_edu.reproduce", "--from", "results/paper"], ["lmn_edu.reproduce.s4"],
-                 ["lmn_edu.reproduce", "--tasks", "xor"]):
+    for args in (["lmn_edu.reproduce", "--from", "results/paper"], ["lmn_edu.reproduce", "precision"],
+                 ["lmn_edu.reproduce", "train", "--tasks", "xor"]):
         r = command(*args)
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and len(lines) == 1 and "checkout" in lines[0], r.stderr[-2000:]

@@ -184,15 +184,15 @@ def test_cli_writes_the_diagnostics(tmp_path):
     assert config["loss_dtype"] == "float64" and config["precision_diagnostics"] is True
 
 
-# --- the S4 study's reading (reproduce/s4.py, s4_report.py) on made-up run folders ------------------------
+# --- the S4 study's reading (reproduce/precision_study.py, precision_report.py) on made-up run folders ------------------------
 
 def _s4():
-    from lmn_edu.reproduce import s4
+    from lmn_edu.reproduce import precision_study as s4
     return s4
 
 
 def _s4_report():
-    from lmn_edu.reproduce import s4_report
+    from lmn_edu.reproduce import precision_report as s4_report
     return s4_report
 
 

@@ -57,7 +57,7 @@ def test_interrupted_s4_study_run_is_resumed(tmp_path, monkeypatch):
     # The S4 precision study took "history.json exists" for "finished": a run interrupted at step
     # 100 of 200 was listed as finished and never run again.
     pytest.importorskip("torch")
-    from lmn_edu.reproduce import s4, s4_report
+    from lmn_edu.reproduce import precision_report as s4_report, precision_study as s4
 
     def interrupt_at_100(hold=s4.HOLD, stable=s4.STABLE):
         def callback(row, backend):

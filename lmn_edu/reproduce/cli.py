@@ -1,129 +1,179 @@
-"""``python -m lmn_edu.reproduce``: run the paper's protocol and write docs/reproduction.md.
+"""``python -m lmn_edu.reproduce COMMAND``: make results/paper and docs/reproduction.md, part by part.
 
+    all         every part below in order, after printing the plan and its time estimate
+    runs        the nine runs (task × seed) with the plan's LMN steps and snapshots
+    readings    LMN under the other readings of the paper (readings.json)
+    appendix-b  Appendix B's L (appendix_b.npz)
+    split-init  S4's split × init study (s4_split_init.json)
+    precision   the S4 precision study (s4_precision/)
+    tidy        drop params and snapshots the committed folders do not hold
+    report      docs/reproduction.md and its figures from a results folder (NumPy + matplotlib only)
+    plan        print the plan and the time estimate, do nothing
+    train       the protocol with LMN measured in the loop (every --lmn-every steps)
+
+Without a command, ``--from DIR`` is ``report --from DIR`` and any other flags are ``train``'s.
 Exit codes: 0 done, 1 a run diverged, 2 bad input or environment (one line on stderr), 130 interrupted
-(143 by SIGTERM, 129 by SIGHUP). ``--from`` only reads its folder.
+(143 by SIGTERM, 129 by SIGHUP). ``report`` only reads its folder.
 """
 import argparse
-import math
-import os
 import sys
+import time
 from pathlib import Path
 
-from ..datasets import TASKS
 from .. import interrupts
+from ..datasets import TASKS
 from ..errors import ArgumentParser, LMNInputError, check_choice
-from ..mlp_lmn import LMN_LAYERS
-from .protocol import LMN_EVERY, SEEDS, STEPS, TASK_LAYERS, make_config, run_path
+from . import train_cli
+from .protocol import SEEDS
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+PAPER = CHECKOUT / "results" / "paper"
+PARTS = ("runs", "readings", "appendix-b", "tidy", "split-init", "precision")
+COMMANDS = ("all", *PARTS, "report", "plan", "train")
+HELP = {"all": "regenerate every part, then the report: resumable, prints its plan and estimate first",
+        "runs": "train the nine runs (no LMN in the loop) and measure LMN at the plan's steps",
+        "readings": "measure LMN under each reading on the add runs' snapshots",
+        "appendix-b": "compute Appendix B's L at the plan's steps",
+        "tidy": "remove params.npz and snapshots the plan does not keep",
+        "split-init": "train S4's split × init cells",
+        "precision": "train the S4 precision study (float32, float64, float32 with the loss in float64)",
+        "report": "write docs/reproduction.md and its figures from a results folder",
+        "plan": "print the plan and the time estimate on this machine; train nothing"}
 
 
-RESULTS = "results/paper"            # the committed runs, in the checkout
+def _making_options(p):
+    p.add_argument("--out", default=str(PAPER), help="results folder to make (the committed one by default)")
+    p.add_argument("--plan", default=None, help="plan file (default: <out>/plan.json, else the committed one)")
+    p.add_argument("--small", action="store_true", help="the CI-size plan (seed 0, 300 steps): same code path")
+    p.add_argument("--backend", default="numpy", choices=("numpy", "torch"), help="training backend")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (torch)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: the libraries' choice)")
+    p.add_argument("--jobs", type=int, default=1, help="precision study: runs at once, one process each")
+    p.add_argument("--docs", default=None, help="report folder (default: docs for results/paper, else <out>/docs)")
 
 
 def build_parser():
-    p = ArgumentParser(
-        prog="python -m lmn_edu.reproduce",
-        description="Run the paper's protocol (three tasks, seeds 0-2, 20 000 steps, LMN every 50 steps) "
-                    "and write docs/reproduction.md with its figures: paper against ours.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--tasks", nargs="+", default=list(TASKS), metavar="TASK", help=f"of {', '.join(TASKS)}")
-    p.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS), help="seeds (split and init)")
-    p.add_argument("--steps", type=int, default=STEPS, help="AdamW steps (full batch)")
-    p.add_argument("--lmn-every", type=int, default=LMN_EVERY, help="steps between LMN measurements")
-    p.add_argument("--lmn-layers", nargs="+", default=None, metavar="LAYER",
-                   help=f"layers to measure (default: emb h1 h2 for add, h1 otherwise); of {', '.join(LMN_LAYERS)}")
-    p.add_argument("--lmn-points", default="train", help="points L is built on: train, test, all")
-    p.add_argument("--lmn-output", default="logits", help="output LMN is measured to: logits, probs")
-    p.add_argument("--backend", default="torch", help="torch (GPU when present) or numpy")
-    p.add_argument("--dtype", default="float64", help="training precision: float64 or float32")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: the libraries' choice)")
-    p.add_argument("--results", default=RESULTS, help="folder of the run folders")
-    p.add_argument("--from", dest="from_dir", default=None, metavar="DIR",
-                   help="do not train: rebuild the figures and the report from the run folders in DIR")
-    p.add_argument("--docs", default="docs", help="folder for reproduction.md and figures/reproduction/")
-    p.add_argument("--defer-lmn", action="store_true",
-                   help="train without LMN, keeping the params of every LMN step in each run's snapshots/ (see --fill)")
-    p.add_argument("--fill", action="store_true", help="measure missing LMN values from the runs' snapshots, coarse steps first")
-    p.add_argument("--fill-budget", type=float, default=math.inf, help="seconds --fill may spend")
-    p.add_argument("--fill-grid", default=None, metavar="DIR",
-                   help="put finished runs on the common LMN grid: retrain each into DIR, check that it "
-                        "agrees with the saved rows, measure LMN from its snapshots")
-    p.add_argument("--readings", default=None, metavar="DIR",
-                   help="measure LMN under each reading on the add params in DIR/add-s<seed>/snapshots/")
-    p.add_argument("--no-report", action="store_true", help="train only; do not write the report")
+    p = ArgumentParser(prog="python -m lmn_edu.reproduce",
+                                description="Make results/paper and docs/reproduction.md, part by part; "
+                                            "`all` makes every part (resumable) after printing its plan and time "
+                                            "estimate. Without a command, --from DIR is `report --from DIR`.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name in ("all", *PARTS, "plan"):
+        _making_options(sub.add_parser(name, help=HELP[name], description=HELP[name]))
+    r = sub.add_parser("report", help=HELP["report"], description=HELP["report"])
+    r.add_argument("--from", dest="from_dir", default=str(PAPER), metavar="DIR", help="the results folder")
+    r.add_argument("--docs", default="docs", help="folder for reproduction.md and figures/reproduction/")
+    r.add_argument("--tasks", nargs="+", default=list(TASKS), metavar="TASK", help=f"of {', '.join(TASKS)}")
+    r.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS), help="seeds")
+    train_cli.add_arguments(sub.add_parser("train", help=train_cli.HELP, description=train_cli.HELP,
+                                           formatter_class=argparse.ArgumentDefaultsHelpFormatter))
     return p
 
 
-def _threads(n, backend):
-    """Limit CPU threads: 1 … the machine's CPU count."""
-    if n is None:
+def _argv(argv):
+    """Old spellings: ``--from DIR`` alone is ``report``; other flags without a command are ``train``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or not argv[0].startswith("-") or argv[0] in ("-h", "--help"):
+        return argv or ["--help"]                        # a command (or a misspelt one: argparse names the choices)
+    return ["report", *argv] if "--from" in argv else ["train", *argv]
+
+
+def load_plan_for(args):
+    from . import plan as plan_mod
+    if args.small:
+        return plan_mod.small_plan()
+    path = Path(args.plan) if args.plan else Path(args.out) / plan_mod.FILE
+    if path.exists() or args.plan:
+        return plan_mod.load_plan(path)
+    from ..rundir import in_checkout
+    committed = in_checkout("results/paper", f"python -m lmn_edu.reproduce {args.command} (its committed plan)")
+    return plan_mod.load_plan(committed / plan_mod.FILE)
+
+
+def docs_for(args):
+    if args.docs:
+        return Path(args.docs)
+    return CHECKOUT / "docs" if Path(args.out).resolve() == PAPER.resolve() else Path(args.out) / "docs"
+
+
+def print_plan(plan, out, backend, log):
+    from . import costs
+    from .protocol import TASK_LAYERS
+    log(f"plan: {len(plan['runs'])} runs, {len(plan['readings'])} readings, Appendix B at "
+        f"{len(plan['appendix_b']['steps'])} steps, {len(plan['split_init'])} split × init cells, precision study "
+        f"{len(plan['precision']['seeds'])} seeds × {len(plan['precision']['variants'])} precisions; into {out}")
+    log("measuring this machine's costs (a few steps and one LMN value per task and layer) …")
+    tasks = sorted({r["task"] for r in plan["runs"]} | {"s4"})
+    cal = costs.calibrate(tasks, TASK_LAYERS, backend, dtypes=("float64", "float32"))
+    for task in tasks:
+        c = cal[(task, "float64")]
+        log(f"  {task}: {c['step'] * 1e3:.1f} ms a step, " + ", ".join(
+            f"LMN({k}) {v:.1f} s" for k, v in c["lmn"].items()) + f" on {c['points']} points ({backend})")
+    lines, run_lines, total = costs.plan_lines(plan, out, cal, backend)
+    for line in lines[:1] + run_lines + lines[1:]:
+        log(line)
+    log(f"estimate: {costs.fmt_secs(total)} on this machine (what is finished already costs nothing)")
+    return total
+
+
+def _fingerprint(out, docs):
+    """The results folder's files, and the report's when it is written outside that folder."""
+    from .snapshot import fingerprint
+    got = fingerprint(out)
+    if not Path(docs).resolve().is_relative_to(Path(out).resolve()):
+        got.update({f"{docs.name}/{k}": v for k, v in fingerprint(docs, ("reproduction.md", "figures/reproduction")).items()})
+    return got
+
+
+def make(args, parts, log):
+    from . import make as mk
+    from .snapshot import changes
+    plan, out = load_plan_for(args), Path(args.out)
+    train_cli.limit_threads(args.threads, args.backend)
+    estimate = print_plan(plan, out, args.backend, log)
+    if parts == ():
         return
-    cpus = os.cpu_count() or 1
-    if not 1 <= n <= cpus:
-        raise LMNInputError(f"--threads {n} must be between 1 and this machine's {cpus} CPUs")
-    from threadpoolctl import threadpool_limits
-    threadpool_limits(n)
-    if backend == "torch":
-        import torch
-        torch.set_num_threads(n)
+    out.mkdir(parents=True, exist_ok=True)
+    before, start = _fingerprint(out, docs_for(args)), time.perf_counter()
+    steps = {"runs": lambda: mk.make_runs(plan, out, args.backend, args.device, log),
+             "readings": lambda: mk.make_readings(plan, out, log),
+             "appendix-b": lambda: mk.make_appendix_b(plan, out, log),
+             "tidy": lambda: mk.tidy(plan, out, log),
+             "split-init": lambda: mk.make_split_init(plan, out, args.backend, log),
+             "precision": lambda: mk.make_precision(plan, out, args.backend, args.jobs, log)}
+    for part in parts:
+        steps[part]()
+    if args.command == "all":
+        from .report import build_report
+        log(f"wrote {build_report(out, docs_for(args))}")
+    for line in changes(before, _fingerprint(out, docs_for(args))):
+        log(line)
+    from . import costs
+    log(f"took {costs.fmt_secs(time.perf_counter() - start)} (estimated {costs.fmt_secs(estimate)})")
 
 
 def _run(args):
     log = lambda m: print(m, flush=True)   # noqa: E731
-    for task in args.tasks:
-        check_choice("task", task, TASKS)
-    if args.from_dir is not None:
+    if args.command == "report":
         if not Path(args.from_dir).is_dir():
             raise LMNInputError(f"--from {args.from_dir!r} is not a folder; give the folder of the run folders "
                                 "(the committed runs are results/paper in the project's checkout)")
+        for task in args.tasks:
+            check_choice("task", task, TASKS)
         from .report import build_report
         log(f"wrote {build_report(args.from_dir, args.docs, args.tasks, args.seeds)}")
-        return
-    if args.results == RESULTS and not Path(RESULTS).is_dir():
-        raise LMNInputError(f"--results {RESULTS} is not here: the protocol's runs go into the project's checkout "
-                            "(run this from the checkout), or give --results DIR and --docs DIR")
-    _threads(args.threads, args.backend)
-    configs = [make_config(t, s, args.results, args.steps, args.backend, args.dtype, args.device,
-                           args.lmn_layers, args.lmn_points, args.lmn_output, args.lmn_every, args.defer_lmn)
-               for t in args.tasks for s in args.seeds]
-    layers = [tuple(args.lmn_layers or TASK_LAYERS[c.task]) for c in configs]
-    extra = args.fill or args.fill_grid or args.readings
-    if not extra:
-        from tqdm.auto import tqdm
-
-        from .protocol import run_protocol
-        run_protocol(configs, layers, progress=tqdm, log=log)
-    if args.fill:
-        from .fill import measure, snapshot_path
-        from ..rundir import load_run
-        for c, wanted in zip(configs, layers):          # every step the run kept params of
-            steps = [r["step"] for r in load_run(c.run_dir)[1] if snapshot_path(c.run_dir, r["step"]).exists()]
-            measure(c.run_dir, steps, wanted, budget_s=args.fill_budget, log=log)
-    if args.fill_grid:
-        from .fill import fill_grid
-        for c in configs:
-            fill_grid(run_path(args.results, c.task, c.seed), args.fill_grid, log=log)
-    if args.readings:
-        from .readings import measure_readings
-        measure_readings(args.results, args.readings, [s for s in args.seeds], log=log)
-    if not args.no_report:
-        from .readings import appendix_b
-        from .report import build_report
-        appendix_b(args.results, write_cache=True)        # the folder trained into keeps Appendix B's L
-        log(f"wrote {build_report(args.results, args.docs, args.tasks, args.seeds)}")
+    elif args.command == "train":
+        train_cli.run(args, log)
+    else:
+        make(args, {"all": PARTS, "plan": ()}.get(args.command, (args.command,)), log)
 
 
-def main(argv=None):
-    args = build_parser().parse_args(argv)
-    return run_command(lambda: _run(args))
-
-
-def run_command(work):
-    """Run ``work()`` as a command: its exit status as documented, any error in one line."""
+def guarded(run, kept="what finished is kept, the rest is made next time"):
+    """Run ``run()`` as a command: its exit status, and one line on stderr for what stopped it."""
     from ..train import TrainingDiverged
     interrupts.running()
     try:
-        work()
+        run()
     except TrainingDiverged as e:
         print(f"error: training diverged: {e}", file=sys.stderr)
         return 1
@@ -141,5 +191,10 @@ def run_command(work):
         stop = None                   # the signal's KeyboardInterrupt came out of C code as another error
     else:
         return 0
-    print(f"{interrupts.describe(stop)}; finished runs are kept, the others run again next time", file=sys.stderr)
+    print(f"{interrupts.describe(stop)}; {kept}", file=sys.stderr)
     return interrupts.exit_status(stop)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(_argv(argv))
+    return guarded(lambda: _run(args))

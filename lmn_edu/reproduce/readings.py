@@ -93,8 +93,9 @@ def load_readings(results):
     return data
 
 
-def appendix_b(results, task="add", seed=0, layer="h1", write_cache=False):
-    """{step: (L, order, eigenvalues)}: Appendix B's L (float16) at the snapshots of ``<task>-s<seed>``.
+def appendix_b(results, task="add", seed=0, layer="h1", steps=None, write_cache=False):
+    """{step: (L, order, eigenvalues)}: Appendix B's L (float16) at the snapshots of ``<task>-s<seed>``
+    (at ``steps``; default Appendix B's steps and seed 0's generalization step 10 600).
 
     Cached in ``<results>/appendix_b.npz``; L is computed only for snapshots not cached yet, the
     spectral order (analysis.spectral_order) only where the cache has none. The cache is written
@@ -112,7 +113,8 @@ def appendix_b(results, task="add", seed=0, layer="h1", write_cache=False):
     folder = results / f"{task}-s{seed}"
     snaps = snapshot_steps(folder)
     changed = False
-    for s in [s for s in snaps if s not in out and s in APPENDIX_B_STEPS + (10600,)]:
+    wanted = APPENDIX_B_STEPS + (10600,) if steps is None else tuple(steps)
+    for s in [s for s in snaps if s not in out and s in wanted]:
         config = RunConfig.from_dict(load_run(folder)[0])
         task_, train_idx, test_idx, _ = setup_run(config)
         L = layer_connectivity(load_params(snapshot_path(folder, s)),

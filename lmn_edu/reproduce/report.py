@@ -1,7 +1,7 @@
 """docs/reproduction.md and its figures, rebuilt from the run folders of a results folder.
 
 Every number in the report is computed here from the files (run folders, readings.json,
-appendix_b.npz, s4_study.json); the discussion is results/<…>/notes.md, appended as written.
+appendix_b.npz, s4_split_init.json); the discussion is results/<…>/notes.md, appended as written.
 NumPy and matplotlib only: ``--from`` needs no torch.
 """
 from pathlib import Path
@@ -15,7 +15,8 @@ from ..rundir import load_run
 from . import figures, sections
 from .fill import GRID
 from .protocol import SEEDS, run_path
-from .summary import CRITERIA, MIN_R_POINTS, MIN_TURN_POINTS, PAPER, agree, summarize, verdict
+from .headline import COVARIATES, LEVELS_RULE
+from .summary import CRITERIA, MIN_R_POINTS, MIN_TURN_POINTS, NO_NUMBER, PAPER, agree, at_edge, summarize, verdict
 
 TITLE = "# Reproducing “Grokking as Compression” (Liu, Zhong & Tegmark, arXiv 2310.05918)"
 
@@ -95,54 +96,103 @@ def what_was_run(runs):
     return md + [""]
 
 
-def paper_table(summ, seeds):
-    """The table paper against ours, the verdict criteria and the agree / differ lists."""
-    md = ["## Paper against ours", "",
-          "Memorization step = first step with train accuracy 1; generalization step = first step with "
-          "test accuracy 1 (resolution: `eval_every`). LMN is of h1 (→ logits). r = Pearson correlation "
-          "over every LMN row of the generalizing phase (memorization to generalization, ends included). "
-          "Ours lists seeds in order, separated by “ / ”.", "",
-          "| task | quantity | paper | ours (per seed) | verdict |", "|---|---|---|---|---|"]
-    verdicts = []
+def _cov_cell(s):
+    c = s["cov"]
+    others = ", ".join(fmt(c["r2"][k], 3) for k in COVARIATES if k != "lmn")
+    return f"{fmt(c['r2']['lmn'], 3)}; {others} ({c['n']})"
 
-    def row(t, label, paper, f, key=None):
-        ours = " / ".join("missing" if summ[t][s] is None else f(summ[t][s]) for s in seeds)
-        v = verdict([agree(key, summ[t][s]) if summ[t][s] else None for s in seeds]) if key else "—"
-        if key:
-            verdicts.append((v.split(" ")[0], f"{t}: {label} — ours {ours}, paper {paper} ({v})"))
-        md.append(f"| {t} | {label} | {paper} | {ours} | {v} |")
+
+def _levels_cell(s):
+    if s["after"] is None:
+        return "not generalized"
+    lv = s["after"]["levels"]
+    return f"{fmt(lv['rate_before'], 2)} → {fmt(lv['rate_after'], 2)} (×{fmt(lv['ratio'], 2)})"
+
+
+def paper_rows(summ, seeds):
+    """The table paper against ours as dicts: task, label, paper, ours (per seed), verdict, key."""
+    out = []
+
+    def row(t, label, paper, f, key=None, value=None):
+        ours = [None if summ[t][s] is None else f(summ[t][s]) for s in seeds]
+        flags = [agree(key, summ[t][s]) if summ[t][s] and key else None for s in seeds]
+        edges = at_edge(key, [summ[t][s][value] if summ[t][s] else None for s in seeds]) if value else []
+        out.append({"task": t, "label": label, "paper": paper, "ours": ours, "key": key,
+                    "verdict": verdict(flags, edges) if key else "—"})
 
     for t in summ:
         p, add = PAPER.get(t, {}), t == "add"
         row(t, "memorization step", p.get("mem_step", "shown in Fig 2, not stated"),
-            lambda s: fmt(s["mem_step"]), "mem_step" if add else None)
+            lambda s: fmt(s["mem_step"]), "mem_step" if add else None, "mem_step")
         row(t, "generalization step", p.get("gen_step", "shown in Fig 2, not stated"),
             lambda s: fmt(s["gen_step"]) if s["gen_step"] is not None else f"never (test acc {s['final_test_acc']:.3f})",
-            "gen_step" if add else None)
+            "gen_step" if add else None, "gen_step")
         row(t, "step test accuracy ≥ 0.99 (a looser reading)", "—", lambda s: fmt(s["gen99_step"]))
-        row(t, "LMN peak (at step)", p.get("lmn_peak", "shown in Fig 2"),
-            lambda s: f"{fmt(s['lmn_peak'])} ({fmt(s['lmn_peak_step'])})", "lmn_peak" if add else None)
-        row(t, "LMN at 15k steps (measured at)", p.get("lmn_15k", "shown in Fig 2"),
-            lambda s: f"{fmt(s['lmn_15k'])} ({fmt(s['lmn_15k_step'])})", "lmn_15k" if add else None)
+        row(t, "LMN peak (at step)", p.get("lmn_peak", NO_NUMBER),
+            lambda s: f"{fmt(s['lmn_peak'])} ({fmt(s['lmn_peak_step'])})", "lmn_peak" if add else None, "lmn_peak")
+        row(t, "LMN at 15k steps (measured at)", p.get("lmn_15k", NO_NUMBER),
+            lambda s: f"{fmt(s['lmn_15k'])} ({fmt(s['lmn_15k_step'])})", "lmn_15k" if add else None, "lmn_15k")
         if t == "xor":
             row(t, "turning points after memorization: min, then max (step)", p["turns"],
                 lambda s: ", ".join(f"{k} {v:.1f} ({st})" for k, st, v in s["turns"]) or "none found", "turns")
-        row(t, "r(LMN, test loss) in the generalizing phase (points)", PAPER["r_lmn"],
-            lambda s: f"{fmt(s['r_lmn'], 3)} ({s['n_r']})", "r_lmn")
-        row(t, "r(L2, test loss) in the generalizing phase (same rows)", PAPER["r_l2"],
+        row(t, "r(LMN, test loss) in the generalizing phase (points; no verdict: any falling quantity reaches "
+            "r ≥ 0.9, see the next row)", PAPER["r_lmn"], lambda s: f"{fmt(s['r_lmn'], 3)} ({s['n_r']})")
+        names = [v for k, v in COVARIATES.items() if k != "lmn"]
+        row(t, f"R² of a line in LMN; in {', '.join(names)} (grid points): LMN above all three?",
+            PAPER["r_lmn"], _cov_cell, "beats_all")
+        row(t, "r(L2, test loss) in the generalizing phase (same rows as r(LMN))", PAPER["r_l2"],
             lambda s: fmt(s["r_l2"], 3))
-    md += ["", "Verdict criteria: " + "; ".join(f"{k}: {v[0]}" for k, v in CRITERIA.items())
-           + f". A run with fewer than {MIN_R_POINTS} LMN values in its generalizing phase gets no r "
-           f"verdict, one with fewer than {MIN_TURN_POINTS} LMN values no turning-point verdict. The paper "
-           "states numbers for addition only (and XOR's turning points), and the addition numbers are read "
-           "from its figures by eye; for S4 it shows curves, so there the table gives ours without a verdict. "
-           "Whether LMN is more linear in the test loss than L2 is not a single number: see “Linearity”.", ""]
+        row(t, "R² of a line, LMN against L2 (from the R² row): LMN above L2?", PAPER["l2_vs_lmn"],
+            lambda s: f"{fmt(s['cov']['r2']['lmn'], 3)} vs {fmt(s['cov']['r2']['l2'], 3)}", "beats_l2")
+        if t != "xor":
+            row(t, "LMN slope per 1k steps: generalizing phase → 5k steps after (ratio)", PAPER["levels"],
+                _levels_cell, "levels_off", "levels_ratio")
+    return out
+
+
+def criteria_text():
+    """The verdict criteria, each with why that width, and the edge rule."""
+    return ("Verdict criteria, each with why that width: " + "; ".join(f"{k}: {v[0]}" for k, v in CRITERIA.items())
+            + "; beats_all: LMN's R² above those of L2, −log step and log train loss on the same grid points "
+            "(a strong linear relation should beat quantities that merely fall with time); beats_l2: LMN's R² "
+            f"above L2's; levels_off: {LEVELS_RULE}. A result nearer a band edge (for levels_off: its ratio "
+            "nearer ±0.2) than the sample standard deviation of the three seeds is counted “at the band's "
+            "edge”: another seed could as well have fallen on the other side (all three at the edge: the band "
+            f"is narrower than the seeds' own scatter, and the verdict says little). A run with fewer than "
+            f"{MIN_R_POINTS} grid points in its generalizing phase gets no R² verdict, one with fewer than "
+            f"{MIN_TURN_POINTS} LMN values no turning-point verdict. The paper states numbers for addition only "
+            "(and XOR's turning points), and the addition numbers are read from its figures by eye; for S4 it "
+            "shows curves with no number, so there the table gives ours without a verdict.")
+
+
+def paper_table(summ, seeds):
+    """The table paper against ours, the verdict criteria and the agree / differ lists (markdown)."""
+    rows = paper_rows(summ, seeds)
+    md = ["## Paper against ours", "",
+          "Memorization step = first step with train accuracy 1; generalization step = first step with "
+          "test accuracy 1 (resolution: `eval_every`). LMN is of h1 (→ logits). r = Pearson correlation "
+          "over every LMN row of the generalizing phase (see “Definitions”). Ours lists seeds in order, "
+          "separated by “ / ”.", "",
+          "| task | quantity | paper | ours (per seed) | verdict |", "|---|---|---|---|---|"]
+    md += [f"| {r['task']} | {r['label']} | {r['paper']} | {' / '.join('missing' if o is None else o for o in r['ours'])} "
+           f"| {r['verdict']} |" for r in rows]
+    md += ["", criteria_text(), ""]
     for word, title in (("agrees", "Where we agree"), ("partly", "Where we partly agree"),
                         ("differs", "Where we differ")):
-        items = [text for w, text in verdicts if w == word]
+        items = [f"{r['task']}: {r['label']} — ours {' / '.join(o or 'missing' for o in r['ours'])}, paper "
+                 f"{r['paper']} ({r['verdict']})" for r in rows if r["verdict"].split(" ")[0] == word]
         if items:
             md += [f"**{title}** (by the criteria above):", ""] + [f"- {text}" for text in items] + [""]
     return md
+
+
+def _shown(results):
+    """The results folder as the report names it: relative to the project's checkout when inside it."""
+    checkout = Path(__file__).resolve().parents[2]
+    try:
+        return Path(results).resolve().relative_to(checkout).as_posix()
+    except ValueError:
+        return Path(results).as_posix()
 
 
 def build_report(results, docs="docs", tasks=TASKS, seeds=SEEDS):
@@ -160,10 +210,12 @@ def build_report(results, docs="docs", tasks=TASKS, seeds=SEEDS):
         raise LMNInputError(f"--docs {docs}: cannot write there ({e.strerror})") from None
     summ = {t: {s: (summarize(r[1], t) if r else None) for s, r in by.items()} for t, by in runs.items()}
     md = [TITLE, "",
-          "Generated by `python -m lmn_edu.reproduce`; rebuild from the committed run folders with "
-          f"`python -m lmn_edu.reproduce --from {results.as_posix()}`. Every number below is computed "
+          "Generated by `python -m lmn_edu.reproduce all` (every part, resumable; `plan` prints what it would do "
+          "and how long it would take); rebuild this report from the committed run folders with "
+          f"`python -m lmn_edu.reproduce report --from {_shown(results)}`. Every number below is computed "
           "from the files in that folder; a run that is missing there is marked missing.", ""]
     md += what_was_run(runs)
+    md += sections.definitions(summ)
     md += paper_table(summ, seeds)
     md += sections.linearity(summ, GRID)
     md += sections.after_generalization(runs, summ)
@@ -171,7 +223,8 @@ def build_report(results, docs="docs", tasks=TASKS, seeds=SEEDS):
     md += sections.readings(extras["readings"])
     md += sections.sanity()
     md += sections.s4(runs, extras, results, figdir)
-    md += sections.coverage()
+    emb_runs = sum(1 for r in runs.get("add", {}).values() if r and any(x.get("lmn_emb") is not None for x in r[1]))
+    md += sections.coverage(sections.coverage_rows(summ, extras, emb_runs))
     notes = results / "notes.md"
     if notes.exists():
         md += ["## Discussion", "", read_text(notes).strip(), ""]

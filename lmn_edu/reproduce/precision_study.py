@@ -13,10 +13,10 @@ early once it has generalized and held it: test accuracy reached 1 and stayed �
 like reaching the last step, marks the run finished (rundir.finished). Any other stop leaves it
 unfinished, and the study trains it again.
 
-    python -m lmn_edu.reproduce.s4 --run [--seeds 0 1 …] [--steps 30000]   # train (slow)
-    python -m lmn_edu.reproduce.s4                                       # print the section
+    python -m lmn_edu.reproduce.precision_study --run [--seeds 0 1 …] [--steps 30000]   # train (slow)
+    python -m lmn_edu.reproduce.precision_study                                       # print the section
 
-s4_report.py reads the runs back: ``section(results)`` is the markdown the reproduction report
+precision_report.py reads the runs back: ``section(results)`` is the markdown the reproduction report
 includes, every number in it computed from the run folders.
 """
 import sys
@@ -44,10 +44,10 @@ def run_name(seed, variant):
     return f"s{seed}-{variant}"
 
 
-def study_config(seed, variant, steps, out):
-    """The RunConfig of one run of the study: torch on the CPU, no LMN, diagnostics on."""
+def study_config(seed, variant, steps, out, backend="torch"):
+    """The RunConfig of one run of the study: on the CPU (the committed runs: torch), no LMN, diagnostics on."""
     dtype, loss_dtype = VARIANTS[variant]
-    return RunConfig(task="s4", backend="torch", device="cpu", steps=steps, seed=seed,
+    return RunConfig(task="s4", backend=backend, device="cpu", steps=steps, seed=seed,
                      dtype=dtype, loss_dtype=loss_dtype, lmn_layers=(), eval_every=100,
                      precision_diagnostics=True, out=str(out), name=run_name(seed, variant))
 
@@ -95,17 +95,18 @@ def _generalized(out, seed):
     return stable_generalization(load_run(run)[1]) is not None
 
 
-def run_one(seed, variant, steps, out):
+def run_one(seed, variant, steps, out, backend="torch"):
     """Train one run of the study unless it finished already; returns a line saying what happened."""
-    import torch
     from threadpoolctl import threadpool_limits
 
     from lmn_edu.rundir import finished
     from lmn_edu.train import train
-    config = study_config(seed, variant, steps, out)
+    config = study_config(seed, variant, steps, out, backend)
     if finished(config.run_dir):
         return f"{config.name}: done already"
-    torch.set_num_threads(1)                  # small arrays: one thread per run is fastest
+    if backend == "torch":
+        import torch
+        torch.set_num_threads(1)              # small arrays: one thread per run is fastest
     with threadpool_limits(1):
         train(config, callback=_stop_when_held(), overwrite=True)
     if finished(config.run_dir)["reason"] == "last step":
@@ -113,7 +114,7 @@ def run_one(seed, variant, steps, out):
     return f"{config.name}: generalized and held; stopped"
 
 
-def run_study(seeds, steps, out, variants=tuple(VARIANTS), jobs=1, log=print):
+def run_study(seeds, steps, out, variants=tuple(VARIANTS), jobs=1, log=print, backend="torch"):
     """Train every (seed, variant) not yet finished in ``out``; resumable (a run without the
     finished marker is run again from the start).
 
@@ -127,29 +128,30 @@ def run_study(seeds, steps, out, variants=tuple(VARIANTS), jobs=1, log=print):
         from concurrent.futures import ProcessPoolExecutor
         todo = [(s, v) for s in seeds for v in VARIANTS if v in variants]
         with ProcessPoolExecutor(jobs) as pool:
-            for line in pool.map(run_one, *zip(*todo), [steps] * len(todo), [out] * len(todo)):
+            for line in pool.map(run_one, *zip(*todo), [steps] * len(todo), [out] * len(todo),
+                                 [backend] * len(todo)):
                 log(line)
         return
     remedy = "float32-loss64" in variants
     for seed in seeds:                        # seed by seed: the pair, then the remedy where float32 failed
         for variant in ("float32", "float64"):
             if variant in variants:
-                log(run_one(seed, variant, steps, out))
+                log(run_one(seed, variant, steps, out, backend))
         if remedy and not _generalized(out, seed):
-            log(run_one(seed, "float32-loss64", steps, out))
+            log(run_one(seed, "float32-loss64", steps, out, backend))
     if remedy:                                # then the remedy on the seeds where float32 generalized
         for seed in seeds:
-            log(run_one(seed, "float32-loss64", steps, out))
+            log(run_one(seed, "float32-loss64", steps, out, backend))
 
 
 def default_out():
     """results/paper/s4_precision of the project's checkout."""
     from lmn_edu.rundir import in_checkout
-    return in_checkout("results/paper", "python -m lmn_edu.reproduce.s4 without --out") / OUT
+    return in_checkout("results/paper", "python -m lmn_edu.reproduce precision without --out") / OUT
 
 
 def main(argv=None):
-    p = ArgumentParser(prog="python -m lmn_edu.reproduce.s4", description=__doc__.split("\n")[0])
+    p = ArgumentParser(prog="python -m lmn_edu.reproduce.precision_study", description=__doc__.split("\n")[0])
     p.add_argument("--run", action="store_true", help="train the runs that are missing (slow)")
     p.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     p.add_argument("--steps", type=int, default=STEPS)
@@ -157,17 +159,17 @@ def main(argv=None):
     p.add_argument("--jobs", type=int, default=1, help="runs at once, one process each (one CPU thread each)")
     p.add_argument("--out", default=None, help="the study's folder (default: results/paper/s4_precision)")
     args = p.parse_args(argv)
+    from .cli import guarded
 
-    def work():
+    def run():
         out = args.out or default_out()
         if args.run:
             run_study(args.seeds, args.steps, out, tuple(args.variants), args.jobs,
                       log=lambda s: print(s, flush=True))
             return
-        from .s4_report import load_study, section
+        from .precision_report import load_study, section
         print("\n".join(section(load_study(out))))
-    from .cli import run_command
-    return run_command(work)
+    return guarded(run, "the finished runs are kept, the others run again next time")
 
 
 if __name__ == "__main__":
