@@ -162,19 +162,26 @@ def _line(ops, ti, tj, cs, z, ls=slice(None)):
     return ops.add(ti["z"][ls, :, :C], tj["z"][ls, None, cs], out=z[ls])
 
 
-def _factored(ops, kind, ti, tj, cs, z, E, ls):
+def _factored(ops, kind, ti, tj, cs, z, E, ls, near_0=False):
     """The first nonlinearity on the λ slab ``ls`` of a tile, into z[ls], from the tables:
-    e^(−c z) = e_i · e_j, a multiply per point. E: scratch of the slab's shape."""
+    e^(−c z) = e_i · e_j, a multiply per point. E: scratch of the slab's shape.
+
+    tanh z = 2 / (1 + e^(−2z)) − 1, to a few ulps of 1; on a tile whose endpoints all have
+    |z| <= 1 (``near_0``), where a curve's values may all be small, as (1 − e^(−2z)) / (1 + e^(−2z))
+    with 1 − e_i e_j = e1_i + e_i e1_j (no cancellation there), to a few ulps of the values.
+    """
     C, zs = z.shape[2], z[ls]
     ei = ti["e"][ls, :, :C]                                  # (l, R, C, d)
-    if kind == "tanh":                                       # 1 − e_i e_j = e1_i + e_i e1_j; 1 + e_i e_j = 2 − that
+    if kind == "tanh" and near_0:
         num = ops.multiply(ei, tj["e1"][ls, None, cs], out=E)
         ops.add(num, ti["e1"][ls, :, :C], out=num)
         return ops.divide(num, ops.subtract(2.0, num, out=zs), out=zs)
     ops.multiply(ei, tj["e"][ls, None, cs], out=E)
-    ops.add(E, 1.0, out=E)                                   # 1 + e^(−z)
+    ops.add(E, 1.0, out=E)                                   # 1 + e^(−c z)
     if kind == "sigmoid":
         return ops.divide(1.0, E, out=zs)
+    if kind == "tanh":
+        return ops.subtract(ops.divide(2.0, E, out=zs), 1.0, out=zs)
     return ops.divide(_line(ops, ti, tj, cs, z, ls), E, out=zs)   # silu: z / (1 + e^(−z))
 
 
@@ -237,11 +244,12 @@ def _pair_loop(ops, V, rest, lam):
     inner = lam[1:-1]
     w_i = ops.asarray((1.0 - inner)[:, None, None], dtype)  # (m, 1, 1): the weight of x_i in eq (1)
     w_j = ops.asarray(inner[:, None, None], dtype)           # (m, 1, 1): the weight of x_j
-    wild = np.zeros(n, bool)
+    wild = near_0 = np.zeros(n, bool)
     Vc = V
     if c is not None:                                        # 4. the overflow guard
         H = _guard(dtype, c)
-        wild = ops.numpy(ops.amax(ops.abs(V), 1)) > H        # (N,) points whose factors could overflow
+        size = ops.numpy(ops.amax(ops.abs(V), 1))           # (N,) each point's largest |z|
+        wild, near_0 = size > H, size <= 1.0                 # factors could overflow; tanh's accurate form
         Vc = ops.clip(V, -H, H)
     mix = ops.asarray(np.stack([np.ones(m), inner]), np.float64)    # (2, m)
     owned = rest[-1][0] != "fn"                              # the last stage writes into our scratch
@@ -268,7 +276,8 @@ def _pair_loop(ops, V, rest, lam):
                 lb = max(1, min(m, ops.slab_floats // (R * C * d)))   # λ values per cache-sized slab
                 for l0 in range(0, m, lb):
                     ls = slice(l0, min(l0 + lb, m))
-                    _factored(ops, kind, ti, tj, cs, z, scratch("E", (ls.stop - l0, R, C, d), dtype), ls)
+                    _factored(ops, kind, ti, tj, cs, z, scratch("E", (ls.stop - l0, R, C, d), dtype), ls,
+                              near_0[r0:r1].all() and near_0[c0:c1].all())
                 x, _ = _run(ops, later, z.reshape(m * R * C, d), scratch)
             else:                                            # the direct path: eq (1), then the stages
                 x, _ = _run(ops, rest, _line(ops, ti, tj, cs, z).reshape(m * R * C, d), scratch)

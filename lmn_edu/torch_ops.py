@@ -97,12 +97,13 @@ class TorchOps:
     def subtract(a, b, out=None):
         if not torch.is_tensor(a):                           # a − b = −b + a
             return torch.neg(b, out=out).add_(a)
-        return torch.sub(a, b, out=out)
+        return torch.sub(a, b, out=out)         # b may be a number
 
     @staticmethod
     def divide(a, b, out=None):
         if not torch.is_tensor(a):                           # a / b, a a number (the engine uses 1 / b)
             return torch.reciprocal(b, out=out).mul_(a) if a != 1.0 else torch.reciprocal(b, out=out)
+        # b may be a number too
         return torch.div(a, b, out=out)
 
     @staticmethod
