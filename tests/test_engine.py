@@ -260,3 +260,21 @@ def test_bad_stages_are_named(stages, match):
 def test_bad_dtype_is_named():
     with pytest.raises(lmn_edu.LMNInputError, match="dtype"):
         engine.connectivity(np.ones((4, 3)), [("silu",)], ops=NUMPY_OPS, dtype="float16")
+
+
+# --- one LMN-precision rule for both backends ------------------------------------------------------
+
+@pytest.mark.skipif(not HAVE_TORCH, reason="torch is not installed")
+def test_lmn_precision_is_the_same_rule_on_both_backends():
+    from lmn_edu.backends import get_backend
+    params, inputs, _ = small_model(6, n=16)
+    task = lmn_edu.make_task("xor")
+    tb = get_backend("torch", dtype="float32", device="cpu")
+    opt = lmn_edu.AdamW()
+    p32 = {k: v.astype(np.float32) for k, v in params.items()}
+    tb.setup(p32, task, np.arange(10), np.arange(10, 20), opt)
+    for precision in ("float64", "float32"):
+        want = lmn_edu.layers_lmn(p32, inputs, ("emb", "h1"), precision=precision)
+        got = tb.lmn(inputs, ("emb", "h1"), precision=precision)          # trained in float32 either way
+        for layer in want:
+            assert got[layer] == pytest.approx(want[layer], rel=1e-9 if precision == "float64" else 1e-5), layer
