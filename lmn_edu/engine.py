@@ -210,7 +210,7 @@ def _tile_r_squared(ops, y, y0, y1, scale, lam, mix, rtol):
     if extreme:                                                        # divide each curve before the sums
         ops.multiply(z, inv, out=z)
     s1, sl = ops.matmul(mix, z.reshape(m, R * C * k)).reshape(2, R, C, k)   # Σz, Σλz over the interior
-    s2 = ops.sum(ops.multiply(z, z, out=z), 0)                        # Σz² over the interior
+    s2 = ops.sum_squares(z.reshape(m, R * C * k)).reshape(R, C, k)    # Σz² over the interior
     if not extreme:                                                    # the sums of z / s
         s1, sl, s2 = ops.multiply(s1, inv), ops.multiply(sl, inv), ops.multiply(s2, ops.multiply(inv, inv))
     dz = ops.multiply(ops.subtract(y1, y0), inv)                       # (R, C, k): z / s at λ = 1
@@ -259,6 +259,7 @@ def _pair_loop(ops, V, rest, lam):
         y_shift = ops.subtract(y_end, ops.asarray(rest[-1][2], np.float64))
         rest = rest[:-1] + [("affine", rest[-1][1], None)]
         later = rest[1:]
+    same = np.unique(ops.numpy(V), axis=0, return_inverse=True)[1].reshape(n)   # (N,) equal points, equal ids
     scratch = Scratch(ops.empty)
     L = np.eye(n)
     cols_per_block = max(1, TABLE_FLOATS // (2 * m * d))
@@ -270,6 +271,7 @@ def _pair_loop(ops, V, rest, lam):
         for r0, r1, c0, c1 in pair_tiles(n, per_pair, ops.chunk_floats, (lo, hi)):
             if at != r0:                                     # a row block's i-side tables, once per block
                 at, ti = r0, _side_tables(ops, w_i, V[r0:r1], Vc[r0:r1], c, width)
+                y0_rows = ops.repeat(y_shift[None, r0:r1], width)[0]  # (R, width, d_out): contiguous rows
             R, C, cs = r1 - r0, c1 - c0, slice(c0 - lo, c1 - lo)
             z = scratch("z", (m, R, C, d), dtype)
             if c is not None and not (wild[r0:r1].any() or wild[c0:c1].any()):
@@ -287,16 +289,19 @@ def _pair_loop(ops, V, rest, lam):
             if y is not x:                                   # r² overwrites y: a float64 copy of what is not ours
                 y[...] = x
             y = y.reshape(m, R, C, d_out)
-            y0, y1 = y_shift[r0:r1, None], y_shift[None, c0:c1]
+            y0, y1 = y0_rows[:, :C], y_shift[None, c0:c1]
             scale = ops.maximum(top[r0:r1, None], top[None, c0:c1])       # (R, C)
             r2 = _tile_r_squared(ops, y, y0, y1, scale, lam, mix, rtol)     # (R, C, d_out)
             Lt = ops.multiply(ops.sum(r2, 2), 1.0 / d_out)                # (R, C): eq (2)
 
-            point = ops.all_rows_equal(V[r0:r1, None], V[None, c0:c1])     # (R, C): x_i = x_j, linear by definition
-            Lt = ops.numpy(ops.where(point, 1.0, Lt))
-            pair = np.arange(c0, c1)[None, :] > np.arange(r0, r1)[:, None]  # (R, C): i < j, a pair of the tile
-            np.copyto(L[r0:r1, c0:c1], Lt, where=pair)
-            np.copyto(L[c0:c1, r0:r1], Lt.T, where=pair.T)
+            Lt = ops.numpy(Lt)
+            Lt[same[r0:r1, None] == same[None, c0:c1]] = 1.0            # x_i = x_j: one point, linear by definition
+            if c0 >= r1:                                     # every (i, j) of the tile is a pair i < j
+                L[r0:r1, c0:c1], L[c0:c1, r0:r1] = Lt, Lt.T
+            else:                                            # a tile on the diagonal: only its i < j
+                pair = np.arange(c0, c1)[None, :] > np.arange(r0, r1)[:, None]   # (R, C)
+                np.copyto(L[r0:r1, c0:c1], Lt, where=pair)
+                np.copyto(L[c0:c1, r0:r1], Lt.T, where=pair.T)
     if not np.all(np.isfinite(L)):
         raise NotFiniteError("the map returned NaN or inf on the interpolated points")
     return L

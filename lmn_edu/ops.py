@@ -16,7 +16,7 @@ the same entries, with the same meaning:
     add, subtract, multiply, divide, maximum, minimum, matmul     binary, with an optional ``out``
     amax, amin, sum(x, axis)    reductions over one axis
     all_finite(x)               a Python bool
-    all_rows_equal(a, b)        (…) True where the last axes of a and b are equal
+    sum_squares(x)              Σ x² over axis 0 of a 2-D array
     where(cond, a, b), pow2_below(x), clip(x, lo, hi), repeat(x, k)
     silu, sigmoid, tanh, relu, softmax     the stages of a tail (softmax over the last axis)
 
@@ -94,11 +94,12 @@ class NumpyOps:
         """x (a, b, d) as (a, b, k, d), each row repeated k times, in contiguous memory."""
         return np.repeat(x[:, :, None], k, axis=2)
 
+    def sum_squares(self, x):
+        """Σ x² over axis 0, (a, b) -> (b,), in one pass."""
+        return np.einsum("ij,ij->j", x, x)
+
     def all_finite(self, x):
         return bool(np.all(np.isfinite(x)))
-
-    def all_rows_equal(self, a, b):
-        return np.all(a == b, axis=-1)
 
     silu, sigmoid, softmax = staticmethod(_silu), staticmethod(_sigmoid), staticmethod(_softmax)
     tanh = staticmethod(np.tanh)
