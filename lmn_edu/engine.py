@@ -240,7 +240,7 @@ def _pair_loop(ops, V, rest, lam):
     check_size("X", n * n, "the matrix L (N × N)")
     check_size("n_lambda", per_pair, "one line's interior points (n_lambda × width)")
     kind, later = rest[0][0], rest[1:]
-    c = FACTORED.get(kind)
+    c = FACTORED.get(kind) if ops.factor_exp else None
     inner = lam[1:-1]
     w_i = ops.asarray((1.0 - inner)[:, None, None], dtype)  # (m, 1, 1): the weight of x_i in eq (1)
     w_j = ops.asarray(inner[:, None, None], dtype)           # (m, 1, 1): the weight of x_j

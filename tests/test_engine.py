@@ -42,15 +42,18 @@ def run(ops, V, stages, **kw):
 # --- the contract: the engine's L is eq (2)'s L -------------------------------------------------
 
 @pytest.mark.parametrize("ops_name", OPS)
+@pytest.mark.parametrize("factor_exp", [True, False])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("layer", ["emb", "z1", "h1", "z2", "h2"])
 @pytest.mark.parametrize("output", ["logits", "probs"])
-def test_engine_equals_the_definition(ops_name, dtype, layer, output):
+def test_engine_equals_the_definition(monkeypatch, ops_name, factor_exp, dtype, layer, output):
     params, inputs, _ = small_model(3, n=14, emb=4, hidden=7, scale=2.0)
     X = lmn_edu.representations(params, inputs)[layer]
     f = tail_function(params, layer, output)
     want = lmn_edu.connectivity_matrix(f, X)
-    L = run(get_ops(ops_name), X, tail_stages(params, layer, output), dtype=dtype)
+    ops = get_ops(ops_name)
+    monkeypatch.setattr(type(ops), "factor_exp", factor_exp)       # both paths, on both ops tables
+    L = run(ops, X, tail_stages(params, layer, output), dtype=dtype)
     assert L.dtype == np.float64 and L.shape == want.shape
     assert np.all(np.diag(L) == 1.0) and np.array_equal(L, L.T)
     # float64: equal up to rounding (tests/rounding.py, a bound); float32: to float32's tolerance, measured
@@ -127,9 +130,12 @@ def test_factored_values_equal_the_direct_ones(kind, dtype):
         assert np.all(np.abs(got - want) <= 16 * np.finfo(dtype).eps * scale + 1e-300)
 
 
+@pytest.mark.parametrize("ops_name", OPS)
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_factored_path_equals_direct_path_and_the_guard_holds(monkeypatch, kind, dtype):
+def test_factored_path_equals_direct_path_and_the_guard_holds(monkeypatch, ops_name, kind, dtype):
+    ops = get_ops(ops_name)
+    monkeypatch.setattr(type(ops), "factor_exp", True)
     rng = np.random.default_rng(5)
     V = rng.normal(size=(16, 5)) * 3                           # points before the nonlinearity
     big = 6 * engine._guard(np.dtype(dtype), engine.FACTORED[kind])
@@ -138,9 +144,9 @@ def test_factored_path_equals_direct_path_and_the_guard_holds(monkeypatch, kind,
     stages = [(kind,), ("affine", W, rng.normal(size=3))]
     with warnings.catch_warnings():
         warnings.simplefilter("error")                         # no overflow, no invalid value
-        L = run(NUMPY_OPS, V, stages, dtype=dtype)
+        L = run(ops, V, stages, dtype=dtype)
     monkeypatch.setattr(engine, "FACTORED", {})                # every tile on the direct path
-    direct = run(NUMPY_OPS, V, stages, dtype=dtype)
+    direct = run(ops, V, stages, dtype=dtype)
     f = lambda x: DIRECT[kind](x) @ W                          # noqa: E731
     tol = connectivity_rounding_bound(f, V) + 1e-12 if dtype == "float64" else 1e-3
     assert np.all(np.isfinite(L)) and np.all(np.abs(L - direct) <= tol)
@@ -149,7 +155,7 @@ def test_factored_path_equals_direct_path_and_the_guard_holds(monkeypatch, kind,
     monkeypatch.setattr(engine, "FACTORED", {"silu": 1.0, "sigmoid": 1.0, "tanh": 2.0})
     monkeypatch.setattr(engine, "_guard", lambda dtype, c: np.inf)
     with np.errstate(all="ignore"), pytest.raises(lmn_edu.errors.NotFiniteError):
-        run(NUMPY_OPS, V, stages, dtype=dtype)
+        run(ops, V, stages, dtype=dtype)
 
 
 # --- r² from sums: the value of lmn.r_squared on the whole curve --------------------------------
