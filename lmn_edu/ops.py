@@ -6,7 +6,6 @@ ops' kind, as minitorch's ``TensorBackend(ops)`` does. ``NUMPY_OPS`` runs on the
 the same entries, with the same meaning:
 
     name, chunk_floats          the library, and the floats in the largest array of a chunk
-    slab_floats                 the floats of a slab of the first nonlinearity (cache-sized on a CPU)
     factor_exp                  whether the first SiLU/sigmoid/tanh takes its exponentials from tables
     points(name, X)             points (N, d) in a float dtype that holds them (lmn.as_float_points)
     asarray(x, dtype)           x as an array of the ops' kind (dtype: a NumPy dtype name)
@@ -61,9 +60,6 @@ class NumpyOps:
     @property
     def chunk_floats(self):                                  # read on use, so that tests can change it
         return chunking.CHUNK_FLOATS
-    # The first nonlinearity runs in slabs of a few λ values of this many floats: four arrays
-    # of it stay in a core's L2 cache, where NumPy's elementwise passes run ~3× faster.
-    slab_floats = 32_768
     # NumPy's float64 exp is scalar libm on AVX2 CPUs (~10 ns): a multiply from the tables is cheaper.
     factor_exp = True
 

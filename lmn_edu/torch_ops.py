@@ -25,7 +25,6 @@ CUDA_CHUNK_FLOATS = 2 ** 26
 class TorchOps:
     """The torch table: arrays are tensors on one device."""
     name = "torch"
-    slab_floats = 2 ** 62                                    # no slabs: torch's kernels are fused enough
     # torch's SiLU is one fused, vectorized pass; from the tables it takes four (measured on a CPU:
     # 0.58 s against 0.50 s for h1 at N = 300). The factored path stays tested (test_engine.py).
     factor_exp = False

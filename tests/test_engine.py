@@ -118,11 +118,11 @@ def test_factored_values_equal_the_direct_ones(kind, dtype):
     c = engine.FACTORED[kind]
     w_i, w_j = (1 - inner)[:, None, None].astype(dtype), inner[:, None, None].astype(dtype)
     for Z, near_0 in ((Z, False), (small, True)):
-        ti = engine._side_tables(NUMPY_OPS, w_i, Z[:3], Z[:3], c, repeat=6)
-        tj = engine._side_tables(NUMPY_OPS, w_j, Z[3:], Z[3:], c)
-        z = np.empty((len(inner), 3, 6, 6), dtype)
-        got = engine._factored(NUMPY_OPS, kind, ti, tj, slice(0, 6), z, np.empty_like(z), slice(None), near_0)
+        ti = engine._side_tables(NUMPY_OPS, w_i, Z[:3], c, repeat=6)
+        tj = engine._side_tables(NUMPY_OPS, w_j, Z[3:], c)
         line = (w_i * Z[:3][None])[:, :, None] + (w_j * Z[3:][None])[:, None]      # (m, 3, 6, d), eq (1)
+        z = line.copy()                                        # SiLU's numerator: the lines themselves
+        got = engine._factored(NUMPY_OPS, kind, ti, tj, slice(0, 6), z, np.empty_like(z), near_0)
         want = DIRECT[kind](line.astype(np.float64))
         # a few ulps of each value; tanh: of the curve's scale, as the line itself (its z is a sum)
         scale = np.abs(want) if kind != "tanh" else np.abs(want).max(axis=(0, 3), keepdims=True)
