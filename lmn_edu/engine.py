@@ -15,13 +15,15 @@ backend), against an ops table (ops.py: NumPy or torch), so eq (1)–(2) is writ
 2. **Endpoints once.** λ = 0 and λ = 1 are the points themselves: f runs on them once per point;
    per pair only the m = n_λ − 2 interior points run.
 3. **Tiles, λ-major.** Pairs come in tiles of a row block × a column block (chunking.pair_tiles,
-   the one chunk rule); a tile's lines are one broadcast sum (m, rows, cols, d) of the tables
-   (1 − λ) z_i and λ z_j, with no gather. Tiles are cache-sized on a CPU (ops.chunk_floats).
+   the one chunk rule); a tile's lines are one matrix product, [1, λ] (m, 2) @ [x_i; x_j − x_i],
+   into (m, rows, cols, d), and the per-point tables below are read as contiguous blocks, with no
+   gather. Tiles are sized by the ops table (ops.chunk_floats: a few MB on a CPU, more on a GPU).
 4. **Exponentials factored.** The first nonlinearity sees z(λ) = (1 − λ) z_i + λ z_j, so
    e^(−c z(λ)) = e^(−c (1 − λ) z_i) · e^(−c λ z_j): per-point tables, computed once, and each
    interior point costs a multiply, not an exp (SiLU and sigmoid: c = 1; tanh: c = 2). Guard: a
    point with |z| above half the exponent range (float64: 354, float32: 44, over c) could make a
-   factor overflow; tiles holding one take the direct path.
+   factor overflow; tiles holding one take the direct path. Used where it pays (ops.factor_exp:
+   NumPy, whose float64 exp is scalar on AVX2 CPUs; torch's fused SiLU is faster than the tables).
 5. **r² from sums**, in float64, each curve divided by a power of two near its largest |y|
    (exact, and right at any scale), with the flat-line and point rules of lmn.py
    (lmn.r_squared_from_sums, lmn.flat_rtol, lmn.is_point's rule) applied here, once.
