@@ -149,9 +149,10 @@ def _side_tables(ops, w, Zc, c, repeat=None):
     axis would cut NumPy's inner loops to d).
     """
     a = ops.multiply(w, Zc[None] * -c)                      # (m, P, d): −c w z
-    t = {"e": ops.exp(a)}
     if c == 2.0:
-        t["e1"] = ops.negative(ops.expm1(a, out=a), out=a)
+        t = {"e": ops.exp(a), "e1": ops.negative(ops.expm1(a, out=a), out=a)}
+    else:
+        t = {"e": ops.exp(a, out=a)}                         # in place: one table's memory
     if repeat is not None:
         t = {k: ops.repeat(v, repeat) for k, v in t.items()}   # (m, P, repeat, d)
     return t
