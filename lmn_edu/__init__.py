@@ -20,6 +20,10 @@ _TORCH_NAMES = ("module_lmn", "module_connectivity")
 
 
 def __getattr__(name):
+    # The monitor reads and writes run folders: imported on first use, so `import lmn_edu` stays light.
+    if name == "LMNMonitor":
+        from .monitor import LMNMonitor
+        return LMNMonitor
     # LMN of a user's torch module needs torch: imported on first use, never at `import lmn_edu`.
     if name in _TORCH_NAMES:
         try:

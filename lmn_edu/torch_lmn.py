@@ -14,6 +14,8 @@ For your own network::
     X = torch.randn(200, 2)                  # the points L is built on, as the module's input
     print(module_lmn(net, X))                # between 1 (one linear map) and 200
 """
+import contextlib
+
 import numpy as np
 import torch
 
@@ -254,6 +256,20 @@ def _check_module(module, V, shape):
                             f"it returned shape {got}")
 
 
+@contextlib.contextmanager
+def eval_mode(module):
+    """Eval mode for a module and every submodule while inside; each gets its own mode back
+    afterwards. Anything that is not an nn.Module (a plain function) is left as it is."""
+    modes = [(m, m.training) for m in module.modules()] if isinstance(module, torch.nn.Module) else []
+    for m, _ in modes:
+        m.eval()
+    try:
+        yield module
+    finally:
+        for m, training in modes:
+            m.train(training)
+
+
 def module_connectivity(module, X, n_lambda=21):
     """The connectivity matrix L (N, N) of eq (2) for a torch module on the points X (N, *input_shape).
 
@@ -268,19 +284,12 @@ def module_connectivity(module, X, n_lambda=21):
     """
     lambdas(n_lambda)                                       # checked before any work
     V, shape = _points_on_device(module, X)
-    modes = [(m, m.training) for m in module.modules()] if isinstance(module, torch.nn.Module) else []
-    for m, _ in modes:
-        m.eval()
-    try:
-        with torch.no_grad():
-            _check_module(module, V, shape)
-            V, stages = fold(module, V, shape)
-            if not stages:                                  # an affine module: every line stays a line
-                return np.ones((len(V), len(V)))
-            return connectivity(_run_stages(stages), V, n_lambda)
-    finally:
-        for m, training in modes:                             # each submodule back to its own mode
-            m.train(training)
+    with eval_mode(module), torch.no_grad():
+        _check_module(module, V, shape)
+        V, stages = fold(module, V, shape)
+        if not stages:                                      # an affine module: every line stays a line
+            return np.ones((len(V), len(V)))
+        return connectivity(_run_stages(stages), V, n_lambda)
 
 
 def module_lmn(module, X, n_lambda=21):
