@@ -39,7 +39,7 @@ import numpy as np
 
 from .errors import LMNInputError, NotFiniteError, check_int, show
 from .history import BASE_COLUMNS, History, RunFolder
-from .lmn import lmn_of
+from .lmn import _flat_points, lmn_of
 from .train import lmn_steps
 
 # Seconds the row's LMN took (its name does not start with "lmn_": plots.fig2 plots those as LMN).
@@ -117,9 +117,9 @@ def _measure_torch(to_layer, tail, X, n_lambda):
 
 def _measure_numpy(to_layer, tail, X, n_lambda):
     if to_layer is not None:
-        X = np.asarray(to_layer(X))
-    shape = X.shape[1:]
-    return lmn_of(lambda x: tail(x.reshape(-1, *shape)), X.reshape(len(X), -1), n_lambda)
+        X = to_layer(X)
+    X, shape = _flat_points(X)                                # (N, D)
+    return lmn_of(lambda x: tail(x.reshape(-1, *shape)), X, n_lambda)
 
 
 def _measure(specs, X, n_lambda):

@@ -19,9 +19,9 @@ import contextlib
 import numpy as np
 import torch
 
-from .errors import LMNInputError, NotFiniteError, check_array
+from .errors import LMNInputError, NotFiniteError
 from .chunking import pair_chunks
-from .lmn import _check_points, flat_rtol, lambdas, linear_mapping_number
+from .lmn import _flat_points, flat_rtol, lambdas, linear_mapping_number
 
 # Pairs per chunk: the largest array of a chunk holds about this many numbers. On the CPU,
 # 2^19 (4 MB of float64) measured fastest for the paper's MLP, one thread: smaller chunks pay
@@ -228,11 +228,7 @@ def _points_on_device(module, X):
     device = X.device if torch.is_tensor(X) else torch.device("cpu")
     if torch.is_tensor(X):
         X = X.detach().cpu().numpy()
-    X = check_array("X", X)
-    if X.ndim < 2:
-        raise LMNInputError(f"X must be an at least 2-D array (N points, *input_shape), got shape {X.shape}")
-    shape = X.shape[1:]
-    X = _check_points(X.reshape(len(X), int(np.prod(shape))))       # (N, D)
+    X, shape = _flat_points(X)                                # (N, D)
     if first is not None:
         device, dtype = first.device, first.dtype
     elif X.dtype in (np.float32, np.float64):
