@@ -164,7 +164,8 @@ class LMNMonitor:
     config.json, e.g. {"model": "mlp-2x64", "seed": 0, "lr": 1e-3}. ``columns``: names of values
     you will pass to ``step`` beyond the usual ones (train/test loss and accuracy, l2); if not
     given, those of the first ``step`` call. ``l2_of``: a torch module whose parameters' norm
-    fills the ``l2`` column when ``step`` is not given one (default: ``model`` if it is a module).
+    fills the ``l2`` column when ``step`` is not given one (default: ``model`` if it is a module;
+    for a dict, its first value if that is a module, as in {"x": net, "h1": (net[:2], net[2:])}).
     """
 
     def __init__(self, model, X, out, *, every=100, log_steps=10, steps=None, at=None, n_lambda=21,
@@ -173,7 +174,8 @@ class LMNMonitor:
         self.X = X.detach().clone() if _is_torch(X) else np.array(X, copy=True)
         self.n_lambda = n_lambda
         self._due = _fixed_schedule(at) if at is not None else schedule(every, log_steps, steps)
-        self.l2_of = model if l2_of is None and _is_torch(model) else l2_of
+        whole = next(iter(model.values())) if isinstance(model, dict) and model else model
+        self.l2_of = whole if l2_of is None and _is_torch(whole) else l2_of
         if self.l2_of is not None and not _is_torch(self.l2_of):
             raise LMNInputError(f"l2_of must be a torch module, got {show(self.l2_of)}")
         user = {} if config is None else config

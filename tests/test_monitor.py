@@ -193,7 +193,7 @@ def test_torch_mlp_in_a_training_loop(tmp_path):
                               torch.nn.Dropout(0.1), torch.nn.Tanh(), torch.nn.Linear(32, 2))
     opt = torch.optim.AdamW(net.parameters(), lr=1e-2)
     model = {"x": net, "h1": (net[:2], net[2:])}
-    with LMNMonitor(model, X[:20], tmp_path / "run", every=10, log_steps=3, steps=30, l2_of=net) as mon:
+    with LMNMonitor(model, X[:20], tmp_path / "run", every=10, log_steps=3, steps=30) as mon:
         for step in range(31):
             loss = torch.nn.functional.cross_entropy(net(X), y)
             acc = (net(X).argmax(1) == y).float().mean()
@@ -209,7 +209,7 @@ def test_torch_mlp_in_a_training_loop(tmp_path):
         h1 = net.eval()[:2](X[:20])
     assert last["lmn_h1"] == pytest.approx(module_lmn(net[2:], h1), rel=1e-12)
     l2 = float(torch.sqrt(sum((p.detach().double() ** 2).sum() for p in net.parameters())))
-    assert last["l2"] == pytest.approx(l2, rel=1e-12) and last["train_loss"] == pytest.approx(float(loss), rel=1e-6)
+    assert last["l2"] == pytest.approx(l2, rel=1e-12) and last["train_loss"] == pytest.approx(loss.item(), rel=1e-6)
     rows = history.load_run(tmp_path / "run")[1]
     assert [r["step"] for r in rows if r["lmn_x"] is not None] == schedule(10, 3, 30)(30)
     assert all(r[LMN_TIME_COLUMN] > 0 for r in rows if r["lmn_x"] is not None)
@@ -228,3 +228,32 @@ def test_cnn_on_images(tmp_path):
     assert row["lmn_input"] == pytest.approx(module_lmn(cnn, images), rel=1e-12)
     assert 1.0 < row["lmn_input"] < 50
     assert history.load_run(tmp_path / "run")[0]["monitor"]["input_shape"] == [1, 8, 8]
+
+
+# --- the worked examples of docs/torch.md, run at a few steps ---------------------------------------
+
+DOC = __import__("pathlib").Path(__file__).resolve().parents[1] / "docs" / "torch.md"
+
+
+def doc_examples():
+    """The python blocks of docs/torch.md's worked examples, in order."""
+    text = DOC.read_text().split("### Worked example:", 1)[1]
+    return [block.split("```", 1)[0] for block in text.split("```python\n")[1:]]
+
+
+def test_docs_worked_examples_run(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    blocks = doc_examples()
+    assert len(blocks) == 3
+    monkeypatch.chdir(tmp_path)                               # the examples write runs/... here
+    fewer = {"steps = 1500\n": "steps = 30\n", "steps = 200\n": "steps = 12\n"}
+    for block in blocks:
+        for long, short in fewer.items():
+            block = block.replace(long, short)
+        exec(compile(block, str(DOC), "exec"), {"__name__": "docs_example"})
+    for run, steps in (("torch-mlp", 30), ("torch-cnn", 12)):
+        config, rows = history.load_run(tmp_path / "runs" / run)
+        assert rows[-1]["step"] == steps and config["monitor"]["steps"] == steps
+        assert any(k.startswith("lmn_") and v is not None for k, v in rows[-1].items())
+    assert (tmp_path / "runs" / "torch-mlp" / "fig2.png").stat().st_size > 0
+    assert history.load_run(tmp_path / "runs" / "torch-cnn")[0]["monitor"]["input_shape"] == [1, 8, 8]
