@@ -284,3 +284,13 @@ def test_batchnorm_running_stats_untouched_and_modes_restored():
     before = m[1].running_mean.clone()
     module_connectivity(m, X)
     assert torch.equal(m[1].running_mean, before) and all(c.training for c in m.modules())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
+def test_cuda_module_on_images_equals_cpu():
+    # The module's device and dtype: a float64 CNN on CUDA gives the CPU's L to rounding.
+    m, X = cnn(), images(n=20)
+    L_cpu = module_connectivity(m, X)
+    m.cuda()
+    np.testing.assert_allclose(module_connectivity(m, X), L_cpu, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(module_connectivity(m, torch.as_tensor(X).cuda()), L_cpu, rtol=0, atol=1e-9)
