@@ -23,11 +23,12 @@ What is measured:
   ``(to_layer, tail)``: ``to_layer`` maps X to that layer's representation (the points), and LMN
   is that of ``tail`` on them. For an nn.Sequential ``net``, ``{"x": net, "h1": (net[:2], net[2:])}``.
 
-When LMN is due (``schedule``): every ``every`` steps from step 0, ``log_steps`` more steps
+When LMN is due (``Schedule``): every ``every`` steps from step 0, ``log_steps`` more steps
 log-spaced before the first of them, where LMN rises while a network memorizes (the rule of
 ``train.lmn_steps``), and the last step when ``steps`` is given; or at the steps ``at``. A
 scheduled step you do not call ``step`` at is measured at the next call after it.
 """
+import bisect
 import json
 import numbers
 import sys
@@ -48,33 +49,48 @@ LMN_TIME_COLUMN = "time_lmn_s"
 
 # --- when LMN is due ---------------------------------------------------------------------------
 
-def schedule(every=100, log_steps=10, steps=None):
-    """The scheduled steps up to ``limit``: a function limit -> sorted list of steps <= limit.
+class Schedule:
+    """The steps at which LMN is due.
 
-    Every ``every`` steps from 0, ``log_steps`` log-spaced steps before ``every`` (as
-    train.lmn_steps), and ``steps`` (the last step) when it is known.
+    Every ``every`` steps from 0, ``log_steps`` log-spaced steps before ``every`` (the rule of
+    train.lmn_steps), and ``steps`` (the last step) when it is known; or exactly the steps ``at``.
     """
-    every = check_int("every", every, 1)
-    log_steps = check_int("log_steps", log_steps, 0)
-    steps = None if steps is None else check_int("steps", steps, 0)
 
-    def rule(total):
-        return lmn_steps(SimpleNamespace(lmn_layers=("any",), steps=total, lmn_every=every, lmn_log=log_steps))
-    early = rule(every if steps is None else min(every, steps))     # 0, the log-spaced steps, every
+    def __init__(self, every=100, log_steps=10, steps=None, at=None):
+        self.every = check_int("every", every, 1)
+        self.log_steps = check_int("log_steps", log_steps, 0)
+        self.steps = None if steps is None else check_int("steps", steps, 0)
+        if at is not None:
+            try:
+                self.at = sorted({check_int("at", s, 0) for s in at})
+            except TypeError:
+                raise LMNInputError(f"at must be an iterable of steps, got {show(at)}") from None
+            self._listed = self.at
+        else:
+            self.at = None
+            # A known end: the whole list. Else the list up to ``every``, and its multiples after.
+            total = self.every if self.steps is None else self.steps
+            self._listed = lmn_steps(SimpleNamespace(lmn_layers=("any",), steps=total,
+                                                     lmn_every=self.every, lmn_log=self.log_steps))
 
-    def upto(limit):
-        regular = range(0, limit + 1, every)
-        last = [] if steps is None or steps > limit else [steps]
-        return sorted({s for s in early if s <= limit} | set(regular) | set(last))
-    return upto
+    def next(self, after):
+        """The first scheduled step after step ``after``; None when there is none."""
+        k = bisect.bisect_right(self._listed, after)
+        candidates = self._listed[k:k + 1]
+        if self.at is None and self.steps is None:
+            candidates.append((after // self.every + 1) * self.every)
+        return min(candidates, default=None)
 
+    def upto(self, limit):
+        """The scheduled steps <= limit, in order."""
+        out, s = [], self.next(-1)
+        while s is not None and s <= limit:
+            out.append(s)
+            s = self.next(s)
+        return out
 
-def _fixed_schedule(at):
-    try:
-        at = sorted({check_int("at", s, 0) for s in at})
-    except TypeError:
-        raise LMNInputError(f"at must be an iterable of steps, got {show(at)}") from None
-    return lambda limit: [s for s in at if s <= limit]
+    def to_dict(self):
+        return {"every": self.every, "log_steps": self.log_steps, "steps": self.steps, "at": self.at}
 
 
 # --- what is measured --------------------------------------------------------------------------
@@ -146,7 +162,8 @@ def _number(key, value):
     """A row's value: None, or a real number (a NumPy scalar or a one-element tensor is read out)."""
     if value is None:
         return None
-    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0 or _is_torch(value) and value.numel() == 1:
+    is_scalar = getattr(value, "ndim", None) == 0                      # a NumPy scalar or 0-d array/tensor
+    if is_scalar or (_is_torch(value) and value.numel() == 1):
         value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise LMNInputError(f"{key}={show(value)} must be a real number (or None)")
@@ -159,7 +176,7 @@ class LMNMonitor:
     ``model``: a torch module, a function of a batch (torch or NumPy), or a dict of them by name
     (a value may be a pair (to_layer, tail)); see the module docstring. ``X``: the fixed points,
     (N, *input_shape), copied at the start. ``out``: the run folder (refused if it holds a run,
-    unless ``overwrite``). ``every``, ``log_steps``, ``steps``, ``at``: when LMN is due (``schedule``).
+    unless ``overwrite``). ``every``, ``log_steps``, ``steps``, ``at``: when LMN is due (``Schedule``).
     ``n_lambda``: points per line, eq (1). ``config``: your settings (a JSON-able dict) for
     config.json, e.g. {"model": "mlp-2x64", "seed": 0, "lr": 1e-3}. ``columns``: names of values
     you will pass to ``step`` beyond the usual ones (train/test loss and accuracy, l2); if not
@@ -173,7 +190,7 @@ class LMNMonitor:
         self.specs = _specs(model)
         self.X = X.detach().clone() if _is_torch(X) else np.array(X, copy=True)
         self.n_lambda = n_lambda
-        self._due = _fixed_schedule(at) if at is not None else schedule(every, log_steps, steps)
+        self.schedule = Schedule(every, log_steps, steps, at)
         whole = next(iter(model.values())) if isinstance(model, dict) and model else model
         self.l2_of = whole if l2_of is None and _is_torch(whole) else l2_of
         if self.l2_of is not None and not _is_torch(self.l2_of):
@@ -183,8 +200,7 @@ class LMNMonitor:
             raise LMNInputError(f"config must be a dict of your settings, got {show(user)}")
         self.config = {"model": _describe(model), "seed": None, **user, "monitor": {
             "layers": list(self.specs), "points": len(self.X), "input_shape": list(self.X.shape[1:]),
-            "every": every, "log_steps": log_steps, "steps": steps, "at": None if at is None else sorted(at),
-            "n_lambda": n_lambda}}
+            **self.schedule.to_dict(), "n_lambda": n_lambda}}
         try:
             json.dumps(self.config)
         except (TypeError, ValueError) as e:
@@ -204,7 +220,8 @@ class LMNMonitor:
     def due(self, step):
         """Is LMN measured at ``step``: a scheduled step after the last measurement is <= step."""
         step = check_int("step", step, 0)
-        return any(s > self._measured for s in self._due(step))
+        due = self.schedule.next(self._measured)
+        return due is not None and due <= step
 
     # -- rows
     @property

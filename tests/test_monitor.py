@@ -12,7 +12,7 @@ from lmn_edu import analysis, history, plots
 from lmn_edu.config import RunConfig
 from lmn_edu.errors import LMNInputError
 from lmn_edu.lmn import lmn_of
-from lmn_edu.monitor import LMN_TIME_COLUMN, LMNMonitor, measure, schedule
+from lmn_edu.monitor import LMN_TIME_COLUMN, LMNMonitor, Schedule, measure
 from lmn_edu.train import lmn_steps
 
 
@@ -21,15 +21,17 @@ from lmn_edu.train import lmn_steps
 @pytest.mark.parametrize("every,log_steps,steps", [(100, 10, 1000), (50, 0, 120), (1000, 20, 300), (7, 5, 7)])
 def test_schedule_is_the_projects_rule(every, log_steps, steps):
     config = RunConfig(steps=steps, lmn_every=every, lmn_log=log_steps)
-    assert schedule(every, log_steps, steps)(steps) == lmn_steps(config)
+    assert Schedule(every, log_steps, steps).upto(steps) == lmn_steps(config)
 
 
 def test_schedule_without_a_known_end():
-    upto = schedule(every=100, log_steps=4)
+    sched = Schedule(every=100, log_steps=4)
     early = [s for s in lmn_steps(RunConfig(steps=100, lmn_every=100, lmn_log=4)) if 0 < s < 100]
     assert len(early) == 4
-    assert upto(250) == [0, *early, 100, 200]
-    assert upto(0) == [0]
+    assert sched.upto(250) == [0, *early, 100, 200]
+    assert sched.upto(0) == [0]
+    assert sched.next(10 ** 9) == 10 ** 9 + 100                 # no end: every 100 steps, forever
+    assert Schedule(every=100, steps=250).next(250) is None and Schedule(at=[5]).next(5) is None
 
 
 def test_due_catches_up_at_the_next_call(tmp_path):
@@ -59,12 +61,12 @@ def test_numpy_model_rows_load_and_plot(tmp_path):
     assert row["step"] == 12 and row["lmn_input"] == pytest.approx(lmn_of(f_numpy, X), rel=1e-12)
     config, rows = history.load_run(out)
     assert config["seed"] == 3 and config["lr"] == 0.1 and config["monitor"]["points"] == 20
-    assert [r["step"] for r in rows if r["lmn_input"] is not None] == schedule(5, 2, 12)(12)
+    assert [r["step"] for r in rows if r["lmn_input"] is not None] == Schedule(5, 2, 12).upto(12)
     assert rows == mon.rows and (out / "history.json").exists() and (out / "history.csv").exists()
     assert analysis.phase_steps(rows) == (4, 10)
     fig = plots.fig2(rows, tmp_path / "fig2.png")
     lmn_line = fig.axes[1].get_lines()[0]
-    assert lmn_line.get_label() == "input" and len(lmn_line.get_xdata()) == len(schedule(5, 2, 12)(12))
+    assert lmn_line.get_label() == "input" and len(lmn_line.get_xdata()) == len(Schedule(5, 2, 12).upto(12))
     assert (tmp_path / "fig2.png").stat().st_size > 0
 
 
@@ -211,7 +213,7 @@ def test_torch_mlp_in_a_training_loop(tmp_path):
     l2 = float(torch.sqrt(sum((p.detach().double() ** 2).sum() for p in net.parameters())))
     assert last["l2"] == pytest.approx(l2, rel=1e-12) and last["train_loss"] == pytest.approx(loss.item(), rel=1e-6)
     rows = history.load_run(tmp_path / "run")[1]
-    assert [r["step"] for r in rows if r["lmn_x"] is not None] == schedule(10, 3, 30)(30)
+    assert [r["step"] for r in rows if r["lmn_x"] is not None] == Schedule(10, 3, 30).upto(30)
     assert all(r[LMN_TIME_COLUMN] > 0 for r in rows if r["lmn_x"] is not None)
     assert {line.get_label() for line in plots.fig2(rows).axes[1].get_lines()} == {"x", "h1"}
 
