@@ -124,10 +124,11 @@ def _specs(model):
 
 def _measure_torch(to_layer, tail, X, n_lambda):
     import torch
-    from .torch_lmn import eval_mode, module_lmn
+    from .torch_lmn import _points_on_device, eval_mode, module_lmn
     if to_layer is not None:
+        V, shape = _points_on_device(to_layer, X)            # on to_layer's device, in its dtype
         with eval_mode(to_layer), torch.no_grad():
-            X = to_layer(X if torch.is_tensor(X) else torch.as_tensor(X))
+            X = to_layer(V.reshape(-1, *shape))
     return module_lmn(tail, X, n_lambda)
 
 
@@ -142,7 +143,11 @@ def _measure(specs, X, n_lambda):
     out = {}
     for name, (to_layer, tail) in specs.items():
         on_torch = _is_torch(X) or _is_torch(tail) or _is_torch(to_layer)
-        out[name] = (_measure_torch if on_torch else _measure_numpy)(to_layer, tail, X, n_lambda)
+        try:
+            out[name] = (_measure_torch if on_torch else _measure_numpy)(to_layer, tail, X, n_lambda)
+        except LMNInputError as e:                           # say which model, keep the kind of error
+            where = "model" if list(specs) == ["input"] else f"model[{name!r}]"
+            raise type(e)(f"{where}: {e}") from None
     return out
 
 

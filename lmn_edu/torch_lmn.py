@@ -147,7 +147,8 @@ def _points_on_device(module, X):
     first = next(iter(module.parameters()), None) if isinstance(module, torch.nn.Module) else None
     device = X.device if torch.is_tensor(X) else torch.device("cpu")
     if torch.is_tensor(X):
-        X = X.detach().cpu().numpy()
+        X = X.detach().cpu()
+        X = (X.double() if X.dtype == torch.bfloat16 else X).numpy()    # NumPy has no bfloat16
     X, shape = _flat_points(X)                                # (N, D)
     if first is not None:
         device, dtype = first.device, first.dtype

@@ -145,7 +145,8 @@ def test_columns_declared_or_from_the_first_row(tmp_path):
     (dict(model=3), "tail must be a torch module or a function"),
     (dict(model={}), "empty dict"),
     (dict(model={"a,b": np.tanh}), "names must be non-empty strings"),
-    (dict(model=lambda x: x.sum(axis=1)), "must map"),
+    (dict(model=lambda x: x.sum(axis=1)), "^model: f must map"),
+    (dict(model={"h": (np.tanh, lambda x: x[:, 0])}), r"^model\['h'\]: f must map"),
     (dict(X=np.zeros(4)), "2-D"),
     (dict(X=np.full((3, 2), np.nan)), "finite"),
     (dict(l2_of=np.tanh), "l2_of must be a torch module"),
@@ -259,3 +260,18 @@ def test_docs_worked_examples_run(tmp_path, monkeypatch):
         assert any(k.startswith("lmn_") and v is not None for k, v in rows[-1].items())
     assert (tmp_path / "runs" / "torch-mlp" / "fig2.png").stat().st_size > 0
     assert history.load_run(tmp_path / "runs" / "torch-cnn")[0]["monitor"]["input_shape"] == [1, 8, 8]
+
+
+def test_cuda_layers_with_points_on_the_host(tmp_path):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA is not available")
+    from lmn_edu.torch_lmn import module_lmn
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 16), torch.nn.SiLU(), torch.nn.Linear(16, 2)).double()
+    X = np.random.default_rng(0).normal(size=(15, 3))       # on the host; the net on CUDA
+    expected = module_lmn(net[1:], net[:1](torch.as_tensor(X)).detach())
+    net.cuda()
+    with LMNMonitor({"x": net, "z1": (net[:1], net[1:])}, X, tmp_path / "run", at=[0]) as mon:
+        row = mon.step(0)
+    assert row["lmn_z1"] == pytest.approx(expected, rel=1e-9) and row["lmn_x"] == pytest.approx(expected, rel=1e-9)

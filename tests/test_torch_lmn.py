@@ -272,6 +272,11 @@ def test_cnn_on_images_any_shape():
                                rtol=0, atol=1e-12)
     assert module_lmn(m, torch.as_tensor(X)) == pytest.approx(linear_mapping_number(L), rel=1e-12)
     assert module_lmn(cnn().float(), X) == pytest.approx(linear_mapping_number(L), rel=1e-4)
+    # Integer images (uint8, as images are stored) are the same points: no wrap-around in x_j − x_i.
+    pixels = np.random.default_rng(4).integers(0, 256, size=(12, 1, 8, 8)).astype(np.uint8)
+    np.testing.assert_allclose(module_connectivity(m, torch.as_tensor(pixels)),
+                               module_connectivity(m, pixels.astype(np.float64)), rtol=0, atol=0)
+    assert module_lmn(m, torch.as_tensor(X).bfloat16()) > 1.0              # bfloat16 points are taken too
     # A plain function of images, with no parameters: the points' own dtype and shape.
     f = lambda x: torch.tanh(x).flatten(1)[:, :5]                 # noqa: E731
     np.testing.assert_allclose(module_connectivity(f, X[:10]), connectivity_matrix(
