@@ -30,6 +30,7 @@ scheduled step you do not call ``step`` at is measured at the next call after it
 """
 import bisect
 import json
+import math
 import numbers
 import sys
 import time
@@ -158,9 +159,7 @@ def measure(model, X, n_lambda=21):
 
 def _param_l2(module):
     """√(Σ p²) over a torch module's parameters, in float64 (the project's l2 column)."""
-    torch = _torch()
-    with torch.no_grad():
-        return float(torch.sqrt(sum((p.detach().double() ** 2).sum() for p in module.parameters())))
+    return math.sqrt(sum(float((p.detach().double() ** 2).sum()) for p in module.parameters()))
 
 
 def _number(key, value):
