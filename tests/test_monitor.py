@@ -249,12 +249,12 @@ def test_docs_worked_examples_run(tmp_path, monkeypatch):
     blocks = doc_examples()
     assert len(blocks) == 3
     monkeypatch.chdir(tmp_path)                               # the examples write runs/... here
-    fewer = {"steps = 1500\n": "steps = 30\n", "steps = 200\n": "steps = 12\n"}
+    fewer = {"steps = 1500\n": "steps = 6\n", "steps = 200\n": "steps = 4\n"}
     for block in blocks:
         for long, short in fewer.items():
             block = block.replace(long, short)
         exec(compile(block, str(DOC), "exec"), {"__name__": "docs_example"})
-    for run, steps in (("torch-mlp", 30), ("torch-cnn", 12)):
+    for run, steps in (("torch-mlp", 6), ("torch-cnn", 4)):
         config, rows = history.load_run(tmp_path / "runs" / run)
         assert rows[-1]["step"] == steps and config["monitor"]["steps"] == steps
         assert any(k.startswith("lmn_") and v is not None for k, v in rows[-1].items())
