@@ -162,19 +162,26 @@ def _line(ops, ti, tj, cs, z, ls=slice(None)):
     return ops.add(ti["z"][ls, :, :C], tj["z"][ls, None, cs], out=z[ls])
 
 
-def _factored(ops, kind, ti, tj, cs, z, E, ls):
+def _factored(ops, kind, ti, tj, cs, z, E, ls, near_0=False):
     """The first nonlinearity on the λ slab ``ls`` of a tile, into z[ls], from the tables:
-    e^(−c z) = e_i · e_j, a multiply per point. E: scratch of the slab's shape."""
+    e^(−c z) = e_i · e_j, a multiply per point. E: scratch of the slab's shape.
+
+    tanh z = 2 / (1 + e^(−2z)) − 1, to a few ulps of 1; on a tile whose endpoints all have
+    |z| <= 1 (``near_0``), where a curve's values may all be small, as (1 − e^(−2z)) / (1 + e^(−2z))
+    with 1 − e_i e_j = e1_i + e_i e1_j (no cancellation there), to a few ulps of the values.
+    """
     C, zs = z.shape[2], z[ls]
     ei = ti["e"][ls, :, :C]                                  # (l, R, C, d)
-    if kind == "tanh":                                       # 1 − e_i e_j = e1_i + e_i e1_j; 1 + e_i e_j = 2 − that
+    if kind == "tanh" and near_0:
         num = ops.multiply(ei, tj["e1"][ls, None, cs], out=E)
         ops.add(num, ti["e1"][ls, :, :C], out=num)
         return ops.divide(num, ops.subtract(2.0, num, out=zs), out=zs)
     ops.multiply(ei, tj["e"][ls, None, cs], out=E)
-    ops.add(E, 1.0, out=E)                                   # 1 + e^(−z)
+    ops.add(E, 1.0, out=E)                                   # 1 + e^(−c z)
     if kind == "sigmoid":
         return ops.divide(1.0, E, out=zs)
+    if kind == "tanh":
+        return ops.subtract(ops.divide(2.0, E, out=zs), 1.0, out=zs)
     return ops.divide(_line(ops, ti, tj, cs, z, ls), E, out=zs)   # silu: z / (1 + e^(−z))
 
 
@@ -203,7 +210,7 @@ def _tile_r_squared(ops, y, y0, y1, scale, lam, mix, rtol):
     if extreme:                                                        # divide each curve before the sums
         ops.multiply(z, inv, out=z)
     s1, sl = ops.matmul(mix, z.reshape(m, R * C * k)).reshape(2, R, C, k)   # Σz, Σλz over the interior
-    s2 = ops.sum(ops.multiply(z, z, out=z), 0)                        # Σz² over the interior
+    s2 = ops.sum_squares(z.reshape(m, R * C * k)).reshape(R, C, k)    # Σz² over the interior
     if not extreme:                                                    # the sums of z / s
         s1, sl, s2 = ops.multiply(s1, inv), ops.multiply(sl, inv), ops.multiply(s2, ops.multiply(inv, inv))
     dz = ops.multiply(ops.subtract(y1, y0), inv)                       # (R, C, k): z / s at λ = 1
@@ -233,15 +240,16 @@ def _pair_loop(ops, V, rest, lam):
     check_size("X", n * n, "the matrix L (N × N)")
     check_size("n_lambda", per_pair, "one line's interior points (n_lambda × width)")
     kind, later = rest[0][0], rest[1:]
-    c = FACTORED.get(kind)
+    c = FACTORED.get(kind) if ops.factor_exp else None
     inner = lam[1:-1]
     w_i = ops.asarray((1.0 - inner)[:, None, None], dtype)  # (m, 1, 1): the weight of x_i in eq (1)
     w_j = ops.asarray(inner[:, None, None], dtype)           # (m, 1, 1): the weight of x_j
-    wild = np.zeros(n, bool)
+    wild = near_0 = np.zeros(n, bool)
     Vc = V
     if c is not None:                                        # 4. the overflow guard
         H = _guard(dtype, c)
-        wild = ops.numpy(ops.amax(ops.abs(V), 1)) > H        # (N,) points whose factors could overflow
+        size = ops.numpy(ops.amax(ops.abs(V), 1))           # (N,) each point's largest |z|
+        wild, near_0 = size > H, size <= 1.0                 # factors could overflow; tanh's accurate form
         Vc = ops.clip(V, -H, H)
     mix = ops.asarray(np.stack([np.ones(m), inner]), np.float64)    # (2, m)
     owned = rest[-1][0] != "fn"                              # the last stage writes into our scratch
@@ -251,6 +259,7 @@ def _pair_loop(ops, V, rest, lam):
         y_shift = ops.subtract(y_end, ops.asarray(rest[-1][2], np.float64))
         rest = rest[:-1] + [("affine", rest[-1][1], None)]
         later = rest[1:]
+    same = np.unique(ops.numpy(V), axis=0, return_inverse=True)[1].reshape(n)   # (N,) equal points, equal ids
     scratch = Scratch(ops.empty)
     L = np.eye(n)
     cols_per_block = max(1, TABLE_FLOATS // (2 * m * d))
@@ -262,13 +271,15 @@ def _pair_loop(ops, V, rest, lam):
         for r0, r1, c0, c1 in pair_tiles(n, per_pair, ops.chunk_floats, (lo, hi)):
             if at != r0:                                     # a row block's i-side tables, once per block
                 at, ti = r0, _side_tables(ops, w_i, V[r0:r1], Vc[r0:r1], c, width)
+                y0_rows = ops.repeat(y_shift[None, r0:r1], width)[0]  # (R, width, d_out): contiguous rows
             R, C, cs = r1 - r0, c1 - c0, slice(c0 - lo, c1 - lo)
             z = scratch("z", (m, R, C, d), dtype)
             if c is not None and not (wild[r0:r1].any() or wild[c0:c1].any()):
                 lb = max(1, min(m, ops.slab_floats // (R * C * d)))   # λ values per cache-sized slab
                 for l0 in range(0, m, lb):
                     ls = slice(l0, min(l0 + lb, m))
-                    _factored(ops, kind, ti, tj, cs, z, scratch("E", (ls.stop - l0, R, C, d), dtype), ls)
+                    _factored(ops, kind, ti, tj, cs, z, scratch("E", (ls.stop - l0, R, C, d), dtype), ls,
+                              near_0[r0:r1].all() and near_0[c0:c1].all())
                 x, _ = _run(ops, later, z.reshape(m * R * C, d), scratch)
             else:                                            # the direct path: eq (1), then the stages
                 x, _ = _run(ops, rest, _line(ops, ti, tj, cs, z).reshape(m * R * C, d), scratch)
@@ -278,16 +289,19 @@ def _pair_loop(ops, V, rest, lam):
             if y is not x:                                   # r² overwrites y: a float64 copy of what is not ours
                 y[...] = x
             y = y.reshape(m, R, C, d_out)
-            y0, y1 = y_shift[r0:r1, None], y_shift[None, c0:c1]
+            y0, y1 = y0_rows[:, :C], y_shift[None, c0:c1]
             scale = ops.maximum(top[r0:r1, None], top[None, c0:c1])       # (R, C)
             r2 = _tile_r_squared(ops, y, y0, y1, scale, lam, mix, rtol)     # (R, C, d_out)
             Lt = ops.multiply(ops.sum(r2, 2), 1.0 / d_out)                # (R, C): eq (2)
 
-            point = ops.all_rows_equal(V[r0:r1, None], V[None, c0:c1])     # (R, C): x_i = x_j, linear by definition
-            Lt = ops.numpy(ops.where(point, 1.0, Lt))
-            pair = np.arange(c0, c1)[None, :] > np.arange(r0, r1)[:, None]  # (R, C): i < j, a pair of the tile
-            np.copyto(L[r0:r1, c0:c1], Lt, where=pair)
-            np.copyto(L[c0:c1, r0:r1], Lt.T, where=pair.T)
+            Lt = ops.numpy(Lt)
+            Lt[same[r0:r1, None] == same[None, c0:c1]] = 1.0            # x_i = x_j: one point, linear by definition
+            if c0 >= r1:                                     # every (i, j) of the tile is a pair i < j
+                L[r0:r1, c0:c1], L[c0:c1, r0:r1] = Lt, Lt.T
+            else:                                            # a tile on the diagonal: only its i < j
+                pair = np.arange(c0, c1)[None, :] > np.arange(r0, r1)[:, None]   # (R, C)
+                np.copyto(L[r0:r1, c0:c1], Lt, where=pair)
+                np.copyto(L[c0:c1, r0:r1], Lt.T, where=pair.T)
     if not np.all(np.isfinite(L)):
         raise NotFiniteError("the map returned NaN or inf on the interpolated points")
     return L
