@@ -30,6 +30,10 @@ def __getattr__(name):
         value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
         globals()[name] = value                 # imported once
         return value
+    # The monitor reads and writes run folders: imported on first use, so `import lmn_edu` stays light.
+    if name == "LMNMonitor":
+        from .monitor import LMNMonitor
+        return LMNMonitor
     # LMN of a user's torch module needs torch: imported on first use, never at `import lmn_edu`.
     if name in _TORCH_NAMES:
         from .errors import LMNInputError
@@ -51,4 +55,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__) | set(_TORCH_NAMES))
+    return sorted(set(globals()) | set(__all__) | set(_TORCH_NAMES) | {"LMNMonitor"})

@@ -234,6 +234,18 @@ def _check_points(X):
     return as_float_points("X", X)
 
 
+def _flat_points(X):
+    """Points of any shape (N, *input_shape) flattened and checked: ((N, D) array, input_shape).
+
+    Eq (1) acts on each coordinate alone, so a line between two points in their own shape is
+    the line between their flattened vectors (for images, models that take (M, C, H, W)).
+    """
+    X = check_array("X", X)
+    if X.ndim < 2:
+        raise LMNInputError(f"X must be an at least 2-D array (N points, *input_shape), got shape {X.shape}")
+    return _check_points(X.reshape(len(X), int(np.prod(X.shape[1:])))), X.shape[1:]
+
+
 def _check_L(L):
     L = check_array("L", L, ndim=2, what="(N, N)")
     if L.shape[0] != L.shape[1] or L.shape[0] < 1:

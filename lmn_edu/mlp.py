@@ -30,7 +30,7 @@ def init_params(rng, vocab_size, n_classes, emb_dim=32, hidden=100, dtype=np.flo
     emb_dim, hidden = check_int("emb_dim", emb_dim, 1), check_int("hidden", hidden, 1)
     try:
         kind = np.dtype(dtype).kind
-    except TypeError:
+    except (TypeError, ValueError, SyntaxError):   # np.dtype(",") raises a SyntaxError
         kind = None
     if kind != "f":
         raise LMNInputError(f"dtype={show(dtype)} must be a floating-point type such as np.float64")

@@ -8,8 +8,8 @@ torch = pytest.importorskip("torch")
 
 import lmn_edu  # noqa: E402
 from lmn_edu.errors import LMNInputError  # noqa: E402
-from lmn_edu.lmn import connectivity_matrix, lmn_of  # noqa: E402
-from lmn_edu.torch_lmn import module_connectivity, module_lmn  # noqa: E402
+from lmn_edu.lmn import connectivity_matrix, linear_mapping_number, lmn_of  # noqa: E402
+from lmn_edu.torch_lmn import _layers, fold, module_connectivity, module_lmn  # noqa: E402
 
 
 def net(d_in=3, width=16, d_out=4, seed=0, dtype=torch.float64, dropout=0.0):
@@ -115,7 +115,8 @@ def test_plain_callable():
 
 
 @pytest.mark.parametrize("X,match", [
-    (np.zeros(5), "2-D"),
+    (np.zeros(5), "at least 2-D"),
+    (np.zeros((4, 0, 3)), "at least one point of at least one dimension"),
     (np.full((4, 3), np.nan), "finite"),
     (np.zeros((0, 3)), "at least one point"),
 ])
@@ -131,6 +132,12 @@ def test_bad_module_output_raises():
         module_lmn(lambda x: torch.log(x), -np.ones((5, 2)) - np.arange(10).reshape(5, 2))
     with pytest.raises(LMNInputError, match="module"):
         module_lmn(42, points(n=5))
+    with pytest.raises(LMNInputError, match=r"module cannot take a batch of X's points, shape \(2, 3\)"):
+        module_lmn(net(d_in=5), points(n=5))
+    with pytest.raises(LMNInputError, match=r"module must map .* returned shape \(2, 4, 2, 2\)"):
+        module_lmn(torch.nn.Conv2d(1, 4, 3).double(), np.zeros((5, 1, 4, 4)))
+    with pytest.raises(LMNInputError, match="n_lambda"):
+        module_lmn(net(), points(n=5), n_lambda=2)
 
 
 def test_lazy_accessor():
@@ -154,3 +161,141 @@ def test_docs_example_runs():
     X = torch.randn(200, 2, generator=torch.Generator().manual_seed(0))
     value = lmn_edu.module_lmn(net_, X)
     assert 1.0 <= value <= 200
+
+
+# --- points of any shape, and the affine prefix of an nn.Sequential folded ---------------------
+
+def as_numpy_flat_f(module, shape):
+    """The module as a NumPy function of flat rows (M, prod(shape)), for the generic definition."""
+    def f(x):
+        with torch.no_grad():
+            return module(torch.as_tensor(x).reshape(-1, *shape)).numpy()
+    return f
+
+
+def with_running_stats(module, seed=0):
+    """Batch-norm layers given non-trivial running statistics (so eval mode is not the identity)."""
+    g = torch.Generator().manual_seed(seed)
+    for m in module.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.running_mean is not None:
+            m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g, dtype=torch.float64))
+            m.running_var.copy_(0.5 + torch.rand(m.running_var.shape, generator=g, dtype=torch.float64))
+    return module
+
+
+def cnn(seed=0, c=3):
+    """A tiny CNN on 8x8 images: conv, batch norm, pooling, then nonlinear layers."""
+    torch.manual_seed(seed)
+    nn = torch.nn
+    return with_running_stats(nn.Sequential(
+        nn.Conv2d(1, c, 3, padding=1), nn.BatchNorm2d(c), nn.AvgPool2d(2), nn.Dropout(0.3),
+        nn.SiLU(), nn.Conv2d(c, c, 3), nn.Tanh(), nn.Flatten(), nn.Linear(c * 4, 5)).double())
+
+
+def images(n=50, seed=3):
+    return np.random.default_rng(seed).normal(size=(n, 1, 8, 8))      # (n, 1, 8, 8)
+
+
+# Networks with their input shape and the layers the fold applies to the points: (net, shape, folded).
+def prefix_cases():
+    nn = torch.nn
+    torch.manual_seed(0)
+    return {
+        "mlp": (net(d_in=3, width=16), (3,), 1),
+        "dropout-batchnorm-softmax": (with_running_stats(nn.Sequential(
+            nn.Linear(3, 12), nn.Dropout(0.5), nn.BatchNorm1d(12), nn.SiLU(), nn.Linear(12, 8),
+            nn.Sigmoid(), nn.Identity(), nn.Linear(8, 4), nn.Softmax(dim=-1)).double()), (3,), 3),
+        "nested": (nn.Sequential(nn.Sequential(nn.Flatten(), nn.Linear(6, 10)), nn.ReLU(),
+                                 nn.Sequential(nn.Linear(10, 10), nn.Tanh()), nn.Linear(10, 3)).double(), (2, 3), 2),
+        "cnn": (cnn(), (1, 8, 8), 4),
+        "conv1d": (with_running_stats(nn.Sequential(
+            nn.Conv1d(2, 4, 3), nn.BatchNorm1d(4), nn.AvgPool1d(2), nn.Flatten(), nn.Linear(8, 6),
+            nn.Tanh(), nn.Linear(6, 2)).double()), (2, 6), 5),
+    }
+
+
+@pytest.mark.parametrize("case", list(prefix_cases()))
+def test_folded_affine_prefix_equals_unfolded(case):
+    module, shape, n_folded = prefix_cases()[case]
+    X = np.random.default_rng(1).normal(size=(30, *shape))
+    L = module_connectivity(module.train(), X)
+    # The same module as an opaque function (in eval mode: a function is not switched to it),
+    # so not folded: the lines drawn in the input itself.
+    module.eval()
+    unfolded = module_connectivity(lambda x: module(x), X)
+    generic = connectivity_matrix(as_numpy_flat_f(module, shape), X.reshape(len(X), -1))
+    np.testing.assert_allclose(L, unfolded, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(L, generic, rtol=0, atol=1e-12)
+    assert 1.5 < linear_mapping_number(L) < len(X)          # a non-trivial L was compared
+    # The fold did apply the prefix: the points are those after the first n_folded layers.
+    layers = _layers(module)
+    with torch.no_grad():
+        V, stages = fold(module, torch.as_tensor(X).reshape(len(X), -1), shape)
+        expected = torch.nn.Sequential(*layers[:n_folded])(torch.as_tensor(X)).reshape(len(X), -1)
+    np.testing.assert_allclose(V.numpy(), expected.numpy(), rtol=0, atol=1e-14)
+    assert stages[0][0] != "affine"                          # the lines start at a nonlinearity
+
+
+@torch.no_grad()
+def test_sequential_stages():
+    # Linear layers on vectors become affine stages (W as (in, out)); a conv after a nonlinearity
+    # and everything after it are one "fn" stage.
+    m = prefix_cases()["dropout-batchnorm-softmax"][0].eval()
+    _, stages = fold(m, torch.zeros(1, 3, dtype=torch.float64), (3,))
+    assert [s[0] for s in stages] == ["silu", "affine", "sigmoid", "affine", "softmax"]
+    assert torch.equal(stages[1][1], m[4].weight.T) and torch.equal(stages[1][2], m[4].bias)
+    _, stages = fold(cnn().eval(), torch.zeros(1, 64, dtype=torch.float64), (1, 8, 8))
+    assert [s[0] for s in stages] == ["silu", "fn"]
+    # Batch norm without running statistics normalizes by the batch's, even in eval mode: not affine.
+    nn = torch.nn
+    m = nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8, track_running_stats=False), nn.SiLU()).double().eval()
+    V, stages = fold(m, torch.zeros(4, 3, dtype=torch.float64), (3,))
+    assert V.shape == (4, 8) and stages[0][0] == "fn"
+
+
+def test_affine_sequential_is_lmn_one_exactly():
+    nn = torch.nn
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Dropout(0.2), nn.Linear(72, 3)).double()
+    X = images(n=12)
+    np.testing.assert_array_equal(module_connectivity(m, X), np.ones((12, 12)))
+    m.eval()                                                  # a function is not switched to eval mode
+    np.testing.assert_allclose(module_connectivity(lambda x: m(x), X), 1.0, rtol=0, atol=1e-12)
+
+
+def test_cnn_on_images_any_shape():
+    # A (50, 1, 8, 8) batch of images, as an array or a tensor, float64 or float32.
+    m, X = cnn(), images()
+    L = module_connectivity(m, X)
+    assert L.shape == (50, 50)
+    np.testing.assert_allclose(L, connectivity_matrix(as_numpy_flat_f(m.eval(), (1, 8, 8)), X.reshape(50, 64)),
+                               rtol=0, atol=1e-12)
+    assert module_lmn(m, torch.as_tensor(X)) == pytest.approx(linear_mapping_number(L), rel=1e-12)
+    assert module_lmn(cnn().float(), X) == pytest.approx(linear_mapping_number(L), rel=1e-4)
+    # Integer images (uint8, as images are stored) are the same points: no wrap-around in x_j − x_i.
+    pixels = np.random.default_rng(4).integers(0, 256, size=(12, 1, 8, 8)).astype(np.uint8)
+    np.testing.assert_allclose(module_connectivity(m, torch.as_tensor(pixels)),
+                               module_connectivity(m, pixels.astype(np.float64)), rtol=0, atol=0)
+    assert module_lmn(m, torch.as_tensor(X).bfloat16()) > 1.0              # bfloat16 points are taken too
+    # A plain function of images, with no parameters: the points' own dtype and shape.
+    f = lambda x: torch.tanh(x).flatten(1)[:, :5]                 # noqa: E731
+    np.testing.assert_allclose(module_connectivity(f, X[:10]), connectivity_matrix(
+        lambda x: np.tanh(x)[:, :5], X[:10].reshape(10, 64)), rtol=0, atol=1e-12)
+
+
+def test_batchnorm_running_stats_untouched_and_modes_restored():
+    m, X = cnn(), images(n=10)
+    m.train()
+    before = m[1].running_mean.clone()
+    module_connectivity(m, X)
+    assert torch.equal(m[1].running_mean, before) and all(c.training for c in m.modules())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
+def test_cuda_module_on_images_equals_cpu():
+    # The module's device and dtype: a float64 CNN on CUDA gives the CPU's L to rounding.
+    m, X = cnn(), images(n=20)
+    L_cpu = module_connectivity(m, X)
+    m.cuda()
+    np.testing.assert_allclose(module_connectivity(m, X), L_cpu, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(module_connectivity(m, torch.as_tensor(X).cuda()), L_cpu, rtol=0, atol=1e-9)
