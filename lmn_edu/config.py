@@ -7,8 +7,13 @@ from .datasets import TASKS
 from .errors import LMNInputError, check_choice, check_int, check_real
 from .mlp import OUTPUTS
 from .mlp_lmn import LMN_LAYERS
+from .transformer import LMN_LAYERS as TRANSFORMER_LMN_LAYERS
+
+# The transformer's default LMN layers: the two whose tail is not affine (from mlp, LMN = 1).
+TRANSFORMER_LAYERS = ("emb", "attn")
 
 POINTS = ("train", "test", "all")
+MODELS = ("mlp", "transformer")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,14 @@ class RunConfig:
     precision_diagnostics: bool = False
     emb_dim: int = 32
     hidden: int = 100
+    # The transformer (model="transformer", lmn_edu/transformer.py); emb_dim and hidden are the MLP's.
+    model: str = "mlp"
+    modulus: int = 31                   # the p of task "add"
+    d_model: int = 128
+    n_heads: int = 4
+    d_mlp: int = 512
+    beta2: float = 0.999                # AdamW's second beta (Nanda et al.: 0.98)
+    lmn_n_points: int = 0               # LMN on a fixed random subsample of this many points; 0: all
 
     def validated(self):
         """Return a copy with checked, normalised values; raise LMNInputError naming any bad one."""
@@ -51,9 +64,16 @@ class RunConfig:
         check_choice("device", self.device, DEVICES)
         check_choice("dtype", self.dtype, DTYPES)
         check_choice("loss_dtype", self.loss_dtype, LOSS_DTYPES)
+        check_choice("model", self.model, MODELS)
         layers = (self.lmn_layers,) if isinstance(self.lmn_layers, str) else tuple(self.lmn_layers)
+        if self.model == "transformer" and layers == ("h1",):
+            layers = TRANSFORMER_LAYERS                    # the MLP's default layer has no transformer twin
         for layer in layers:
-            check_choice("lmn_layers", layer, LMN_LAYERS)
+            check_choice("lmn_layers", layer, LMN_LAYERS if self.model == "mlp" else TRANSFORMER_LMN_LAYERS)
+        if self.task != "add" and self.modulus != 31:
+            raise LMNInputError(f"modulus={self.modulus!r} applies to task 'add' only; {self.task!r} has a fixed size")
+        if self.model == "transformer" and check_int("d_model", self.d_model, 1) % check_int("n_heads", self.n_heads, 1):
+            raise LMNInputError(f"d_model={self.d_model} must be a multiple of n_heads={self.n_heads}")
         if self.backend == "numpy" and self.device == "cuda":
             raise LMNInputError("device='cuda' needs backend='torch'; the numpy backend runs on the CPU")
         try:
@@ -86,6 +106,12 @@ class RunConfig:
             n_lambda=check_int("n_lambda", self.n_lambda, 3),
             emb_dim=check_int("emb_dim", self.emb_dim, 1),
             hidden=check_int("hidden", self.hidden, 1),
+            modulus=check_int("modulus", self.modulus, 2),
+            d_model=check_int("d_model", self.d_model, 1),
+            n_heads=check_int("n_heads", self.n_heads, 1),
+            d_mlp=check_int("d_mlp", self.d_mlp, 1),
+            beta2=check_real("beta2", self.beta2, ge=0.0, lt=1.0),
+            lmn_n_points=check_int("lmn_n_points", self.lmn_n_points, 0),
             lmn_layers=layers,
             snapshot_steps=snaps,
             dtype=dtype,
@@ -93,8 +119,10 @@ class RunConfig:
 
     @property
     def run_dir(self):
-        """The run folder: ``<out>/<name>``, the name by default ``<task>-<backend>-s<seed>``."""
-        return Path(self.out) / (self.name or f"{self.task}-{self.backend}-s{self.seed}")
+        """The run folder: ``<out>/<name>``, the name by default ``<task>-<backend>-s<seed>``
+        (``transformer-<task>-<backend>-s<seed>`` for the transformer)."""
+        model = "" if self.model == "mlp" else f"{self.model}-"
+        return Path(self.out) / (self.name or f"{model}{self.task}-{self.backend}-s{self.seed}")
 
     def to_dict(self):
         d = asdict(self)

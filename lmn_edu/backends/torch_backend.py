@@ -9,13 +9,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import DEVICES
+from . import DEVICES, torch_transformer
 from .. import precision
 from ..errors import LMNInputError, check_choice
 from ..lmn import linear_mapping_number
 from ..mlp import OUTPUTS, stages
 from ..mlp_lmn import LMN_LAYERS, split_tail
 from ..torch_lmn import connectivity
+from ..transformer import LMN_LAYERS as TRANSFORMER_LMN_LAYERS
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -79,8 +80,9 @@ def _compose(p, names):
 class TorchBackend:
     name = "torch"
 
-    def __init__(self, dtype="float32", device="auto", loss_dtype="auto"):
+    def __init__(self, dtype="float32", device="auto", loss_dtype="auto", model="mlp", n_heads=4):
         check_choice("dtype", dtype, tuple(TORCH_DTYPES))
+        self.model, self.n_heads = model, n_heads     # "transformer": torch_transformer.py's network
         self.dtype = TORCH_DTYPES[dtype]
         # "float64": the logits are cast up before the loss, so the loss and its gradient are
         # float64; autograd casts the gradient back to the params' dtype at the cast.
@@ -142,22 +144,43 @@ class TorchBackend:
             return np.ones((len(V), len(V)))
         return connectivity(_compose(p, rest), V, n_lambda)
 
+    def _transformer_connectivity(self, p, reps, layer, output, n_lambda):
+        if layer == "mlp" and output == "logits":          # the unembedding is affine: L = 1
+            return np.ones((len(reps[layer]), len(reps[layer])))
+        return connectivity(torch_transformer.tail(p, layer, self.n_heads, output), reps[layer], n_lambda)
+
+    def _layer_connectivity(self, p, reps, layer, output, n_lambda):
+        if self.model == "transformer":
+            return self._transformer_connectivity(p, reps, layer, output, n_lambda)
+        return self._connectivity(p, reps, layer, output, n_lambda)
+
+    def _representations(self, p, points, output):
+        if self.model != "transformer":
+            return self._reps(p, points, output)
+        points = np.asarray(points)
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise LMNInputError(f"inputs must have shape (N, 2) token pairs, got {points.shape}")
+        return torch_transformer.representations(p, self._tensor(points, torch.long), self.n_heads, output)
+
     def connectivity(self, points, layer="h1", output="logits", n_lambda=21):
         """The connectivity matrix L (N, N), float64 NumPy, from ``layer`` to ``output`` on ``points``."""
         check_choice("output", output, OUTPUTS)
         with torch.no_grad():
             p = {k: v.detach() for k, v in self._params.items()}
-            return self._connectivity(p, self._reps(p, points, output), layer, output, n_lambda)
+            return self._layer_connectivity(p, self._representations(p, points, output), layer, output, n_lambda)
 
     def lmn(self, points, layers=("h1",), output="logits", n_lambda=21):
         """LMN from each layer to ``output`` on the token pairs ``points``: dict layer -> LMN."""
+        allowed = TRANSFORMER_LMN_LAYERS if self.model == "transformer" else LMN_LAYERS
         if isinstance(layers, str) or len(layers) == 0:
-            raise LMNInputError(f"layers={layers!r} must be a non-empty list of {LMN_LAYERS}")
+            raise LMNInputError(f"layers={layers!r} must be a non-empty list of {allowed}")
+        for layer in layers:
+            check_choice("layer", layer, allowed)
         check_choice("output", output, OUTPUTS)
         with torch.no_grad():
             p = {k: v.detach() for k, v in self._params.items()}
-            reps = self._reps(p, points, output)                 # computed once for every layer
-            return {layer: linear_mapping_number(self._connectivity(p, reps, layer, output, n_lambda))
+            reps = self._representations(p, points, output)      # computed once for every layer
+            return {layer: linear_mapping_number(self._layer_connectivity(p, reps, layer, output, n_lambda))
                     for layer in layers}
 
     def params(self):
@@ -165,6 +188,8 @@ class TorchBackend:
 
     def _logits(self, p, inputs):
         """Logits in the loss dtype: computed in the params' dtype, then cast (a no-op on "auto")."""
+        if self.model == "transformer":
+            return torch_transformer.forward(p, inputs, self.n_heads).to(self.loss_dtype)
         return forward(p, inputs).to(self.loss_dtype)
 
     def diagnostics(self):
