@@ -1,30 +1,19 @@
 """One check per exercise: the student's function against the package, on small random cases.
 
-Read by ``python -m lmn_edu.course check NN``. ``CHECKS["NN"]`` maps each exercise (a function
-name in exercises/NN_*.py) to (test, hint): ``test(fn, rng)`` raises AssertionError with what
-went wrong; the hint is printed on failure. Never import the solutions here.
+Read by ``python -m lmn_edu.course check NN``. Each check is declared with
+``lmn_edu.grading.exercise`` (its lesson, difficulty, minutes, hints and the package functions an
+answer may not call): ``check_<name>(fn, rng)`` checks the function <name> of exercises/NN_*.py
+and raises AssertionError with what went wrong. The student's function runs in another process:
+a callable passed to it must be a module-level function of this file or of lmn_edu, or a
+functools.partial of one (see lmn_edu.grading). Never import the solutions here.
 """
+from functools import partial
+
 import numpy as np
 
 import lmn_edu
 from lmn_edu import analysis
-
-CHECKS = {}
-
-
-def exercise(lesson, hint):
-    def register(test):
-        CHECKS.setdefault(lesson, {})[test.__name__.removeprefix("check_")] = (test, hint)
-        return test
-    return register
-
-
-def close(got, want, what, rtol=1e-9, atol=1e-12):
-    got = np.asarray(got, dtype=np.float64)
-    want = np.asarray(want, dtype=np.float64)
-    assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
-    assert np.allclose(got, want, rtol=rtol, atol=atol), \
-        f"{what}: got {np.round(got, 6).ravel()[:6]}…, expected {np.round(want, 6).ravel()[:6]}…"
+from lmn_edu.grading import close, exercise
 
 
 def random_rows(rng, n=40):
@@ -40,7 +29,9 @@ def random_rows(rng, n=40):
 
 # --- 01 ------------------------------------------------------------------------------------
 
-@exercise("01", "T = np.full((V, V), -1); T[inputs[:, 0], inputs[:, 1]] = labels")
+@exercise("01", stars=1, minutes=10,
+          forbid=(),
+          hints=("T = np.full((V, V), -1); T[inputs[:, 0], inputs[:, 1]] = labels",))
 def check_operation_table(fn, rng):
     for name in lmn_edu.TASKS:
         task = lmn_edu.make_task(name)
@@ -51,7 +42,9 @@ def check_operation_table(fn, rng):
         assert np.array_equal(np.asarray(T), want), f"{name}: the table differs from the task's labels"
 
 
-@exercise("01", "a pair (a, b) commutes when T[a, b] == T[b, a]; count ordered pairs, the diagonal included")
+@exercise("01", stars=1, minutes=10,
+          forbid=(),
+          hints=("a pair (a, b) commutes when T[a, b] == T[b, a]; count ordered pairs, the diagonal included",))
 def check_commuting_pairs(fn, rng):
     for _ in range(5):
         n = int(rng.integers(3, 9))
@@ -64,9 +57,19 @@ def check_commuting_pairs(fn, rng):
     assert fn(T) == 120, "S4 has 120 commuting ordered pairs"
 
 
+def _sin_quadratic(A, t):
+    return float(np.sin(t) @ A @ t)
+
+
+def _tanh_layer(W, x):
+    return np.tanh(x @ W)
+
+
 # --- 02 ------------------------------------------------------------------------------------
 
-@exercise("02", "emb rows of both tokens concatenated, then W1/b1, SiLU x·sigmoid(x), W2/b2, SiLU, W3/b3")
+@exercise("02", stars=2, minutes=20,
+          forbid=('lmn_edu.mlp.forward', 'lmn_edu.mlp.representations'),
+          hints=("emb rows of both tokens concatenated, then W1/b1, SiLU x·sigmoid(x), W2/b2, SiLU, W3/b3",))
 def check_forward(fn, rng):
     for emb_dim, hidden in ((4, 6), (8, 5)):
         params = lmn_edu.init_params(rng, 7, 5, emb_dim=emb_dim, hidden=hidden)
@@ -74,11 +77,13 @@ def check_forward(fn, rng):
         close(fn(params, x), lmn_edu.forward(params, x), "logits")
 
 
-@exercise("02", "for each entry k: (f(θ + h e_k) − f(θ − h e_k)) / 2h; do not change θ in place")
+@exercise("02", stars=2, minutes=15,
+          forbid=('autograd.grad',),
+          hints=("for each entry k: (f(θ + h e_k) − f(θ − h e_k)) / 2h; do not change θ in place",))
 def check_central_difference(fn, rng):
     A = rng.normal(size=(4, 4))
     theta = rng.normal(size=4)
-    f = lambda t: float(np.sin(t) @ A @ t)                # grad: cos(t)·(A t) + Aᵀ sin(t)
+    f = partial(_sin_quadratic, A)                        # grad: cos(t)·(A t) + Aᵀ sin(t)
     want = np.cos(theta) * (A @ theta) + A.T @ np.sin(theta)
     before = theta.copy()
     close(fn(f, theta, 1e-5), want, "gradient", rtol=1e-6, atol=1e-8)
@@ -87,7 +92,9 @@ def check_central_difference(fn, rng):
 
 # --- 03 ------------------------------------------------------------------------------------
 
-@exercise("03", "decay θ by (1 − ηλ) first; m, v moments; m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ); θ −= η m̂/(√v̂ + ε)")
+@exercise("03", stars=3, minutes=25,
+          forbid=('lmn_edu.adamw.AdamW.step',),
+          hints=("decay θ by (1 − ηλ) first; m, v moments; m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ); θ −= η m̂/(√v̂ + ε)",))
 def check_adamw_step(fn, rng):
     opt = lmn_edu.AdamW(lr=0.01, betas=(0.8, 0.99), eps=1e-8, weight_decay=0.3)
     theta = rng.normal(size=(3, 2))
@@ -100,7 +107,9 @@ def check_adamw_step(fn, rng):
         close(theta, ours["w"], f"θ after step {t}")
 
 
-@exercise("03", "with a zero gradient only the decay acts: θ₀ (1 − ηλ)ᵗ")
+@exercise("03", stars=1, minutes=10,
+          forbid=('lmn_edu.adamw.AdamW.step',),
+          hints=("with a zero gradient only the decay acts: θ₀ (1 − ηλ)ᵗ",))
 def check_decay_after(fn, rng):
     theta0 = rng.normal(size=5)
     opt = lmn_edu.AdamW(lr=1e-3, weight_decay=0.2)
@@ -112,7 +121,9 @@ def check_decay_after(fn, rng):
 
 # --- 04 ------------------------------------------------------------------------------------
 
-@exercise("04", "r² = cov(y, λ)² / (var y · var λ); a constant curve (std ≤ 1e-12·max|y|) counts as 1")
+@exercise("04", stars=2, minutes=15,
+          forbid=('lmn_edu.lmn.r_squared', 'lmn_edu.analysis.pearson'),
+          hints=("r² = cov(y, λ)² / (var y · var λ); a constant curve (std ≤ 1e-12·max|y|) counts as 1",))
 def check_r_squared_line(fn, rng):
     lam = lmn_edu.lambdas(21)
     curves = [rng.normal(size=21), 3 * lam - 1, np.exp(rng.normal() * lam), np.full(21, 2.5),
@@ -121,10 +132,12 @@ def check_r_squared_line(fn, rng):
         close(fn(y, lam), lmn_edu.r_squared(y[None, :, None], lam)[0, 0], "r²", rtol=1e-9, atol=1e-9)
 
 
-@exercise("04", "points x_i + λ(x_j − x_i) for the 21 λ, f on all of them, r² per output column, mean")
+@exercise("04", stars=2, minutes=20,
+          forbid=('lmn_edu.lmn.connectivity_matrix', 'lmn_edu.lmn.lmn_of', 'lmn_edu.lmn.r_squared'),
+          hints=("points x_i + λ(x_j − x_i) for the 21 λ, f on all of them, r² per output column, mean",))
 def check_connectivity_pair(fn, rng):
     W = rng.normal(size=(3, 4))
-    f = lambda x: np.tanh(x @ W)                          # (M, 4)
+    f = partial(_tanh_layer, W)                           # (M, 3) -> (M, 4)
     for _ in range(4):
         xi, xj = rng.normal(size=3), rng.normal(size=3)
         want = lmn_edu.connectivity_matrix(f, np.stack([xi, xj]))[0, 1]
@@ -138,7 +151,9 @@ def _random_L(rng, n=12):
     return lmn_edu.connectivity_matrix(lambda x: np.tanh(3 * x @ W), rng.normal(size=(n, 2)))
 
 
-@exercise("05", "p = |μ| / Σ|μ|; S = −Σ p log₂ p over the p > 0 (0 · log 0 = 0)")
+@exercise("05", stars=2, minutes=15,
+          forbid=('lmn_edu.lmn.nonlinear_entropy', 'lmn_edu.lmn.spectrum', 'lmn_edu.lmn.linear_mapping_number'),
+          hints=("p = |μ| / Σ|μ|; S = −Σ p log₂ p over the p > 0 (0 · log 0 = 0)",))
 def check_entropy_from_eigenvalues(fn, rng):
     blocks = np.kron(np.eye(3), np.ones((4, 4)))          # 3 blocks: nine zero eigenvalues
     for L in (_random_L(rng), _random_L(rng, 7), blocks):
@@ -146,7 +161,9 @@ def check_entropy_from_eigenvalues(fn, rng):
         close(fn(mu), lmn_edu.nonlinear_entropy(L), "S_NL (bits)", rtol=1e-9, atol=1e-12)
 
 
-@exercise("05", "eigenvalues of the symmetric L (np.linalg.eigvalsh), then 2 ** entropy")
+@exercise("05", stars=1, minutes=10,
+          forbid=('lmn_edu.lmn.linear_mapping_number', 'lmn_edu.lmn.nonlinear_entropy', 'lmn_edu.lmn.lmn_of'),
+          hints=("eigenvalues of the symmetric L (np.linalg.eigvalsh), then 2 ** entropy",))
 def check_lmn(fn, rng):
     for L in (_random_L(rng), np.eye(5), np.ones((6, 6))):
         close(fn(L), lmn_edu.linear_mapping_number(L), "LMN", rtol=1e-9)
@@ -154,7 +171,9 @@ def check_lmn(fn, rng):
 
 # --- 06 ------------------------------------------------------------------------------------
 
-@exercise("06", "fractions q of the points in each region (np.bincount); 2 ** (−Σ q log₂ q)")
+@exercise("06", stars=2, minutes=15,
+          forbid=('lmn_edu.lmn.linear_mapping_number', 'lmn_edu.lmn.nonlinear_entropy'),
+          hints=("fractions q of the points in each region (np.bincount); 2 ** (−Σ q log₂ q)",))
 def check_ideal_soft_count(fn, rng):
     for _ in range(4):
         region = rng.integers(0, int(rng.integers(1, 7)), size=int(rng.integers(5, 40)))
@@ -162,7 +181,9 @@ def check_ideal_soft_count(fn, rng):
         close(fn(region), lmn_edu.linear_mapping_number(same), "ideal soft count", rtol=1e-9)
 
 
-@exercise("06", "unit k switches at x = −b_k / w_k (when w_k ≠ 0); keep those strictly inside (lo, hi), sorted")
+@exercise("06", stars=2, minutes=15,
+          forbid=(),
+          hints=("unit k switches at x = −b_k / w_k (when w_k ≠ 0); keep those strictly inside (lo, hi), sorted",))
 def check_relu_kinks(fn, rng):
     for _ in range(5):
         w, b = rng.normal(size=6), rng.normal(size=6)
@@ -177,7 +198,9 @@ def check_relu_kinks(fn, rng):
 
 # --- 07 ------------------------------------------------------------------------------------
 
-@exercise("07", "first step with train_acc ≥ 1, first with test_acc ≥ 1; None when never")
+@exercise("07", stars=1, minutes=10,
+          forbid=('lmn_edu.analysis.phase_steps', 'lmn_edu.analysis.first_step'),
+          hints=("first step with train_acc ≥ 1, first with test_acc ≥ 1; None when never",))
 def check_phase_boundaries(fn, rng):
     for _ in range(10):
         rows = random_rows(rng)
@@ -185,7 +208,9 @@ def check_phase_boundaries(fn, rng):
         assert got == want, f"got {got}, expected {want} (memorized, generalized)"
 
 
-@exercise("07", "rows from memorization to generalization (or the run's end), ends included, with the column measured")
+@exercise("07", stars=2, minutes=15,
+          forbid=('lmn_edu.analysis.phase_window',),
+          hints=("rows from memorization to generalization (or the run's end), ends included, with the column measured",))
 def check_generalizing_window(fn, rng):
     for _ in range(10):
         rows = random_rows(rng)
@@ -196,7 +221,9 @@ def check_generalizing_window(fn, rng):
 
 # --- 08 ------------------------------------------------------------------------------------
 
-@exercise("08", "R² of a least-squares line is Pearson's r squared: cov² / (var x · var y)")
+@exercise("08", stars=1, minutes=10,
+          forbid=('lmn_edu.analysis.pearson', 'lmn_edu.analysis.poly_r2', 'lmn_edu.lmn.r_squared'),
+          hints=("R² of a least-squares line is Pearson's r squared: cov² / (var x · var y)",))
 def check_linear_fit_r2(fn, rng):
     for _ in range(5):
         x = rng.normal(size=20)
@@ -204,7 +231,9 @@ def check_linear_fit_r2(fn, rng):
         close(fn(x, y), analysis.pearson(x, y) ** 2, "R²")
 
 
-@exercise("08", "replace each value by its rank (np.argsort(np.argsort(x))), then Pearson r of the ranks")
+@exercise("08", stars=2, minutes=15,
+          forbid=('lmn_edu.analysis.spearman', 'lmn_edu.analysis.ranks'),
+          hints=("replace each value by its rank (np.argsort(np.argsort(x))), then Pearson r of the ranks",))
 def check_spearman(fn, rng):
     for _ in range(5):
         x = rng.normal(size=15)
@@ -215,14 +244,18 @@ def check_spearman(fn, rng):
 
 # --- 09 ------------------------------------------------------------------------------------
 
-@exercise("09", "h1 → z2 = h1 W2 + b2 → SiLU → h2 → logits = h2 W3 + b3")
+@exercise("09", stars=2, minutes=15,
+          forbid=('lmn_edu.mlp_lmn.tail_function',),
+          hints=("h1 → z2 = h1 W2 + b2 → SiLU → h2 → logits = h2 W3 + b3",))
 def check_tail_h1(fn, rng):
     params = lmn_edu.init_params(rng, 7, 5, emb_dim=4, hidden=6)
     h = rng.normal(size=(9, 6))
     close(fn(params, h), lmn_edu.tail_function(params, "h1")(h), "logits from h1")
 
 
-@exercise("09", "emb (N, 2·emb_dim) → W1, b1 → SiLU → W2, b2 → SiLU → W3, b3")
+@exercise("09", stars=2, minutes=15,
+          forbid=('lmn_edu.mlp_lmn.tail_function',),
+          hints=("emb (N, 2·emb_dim) → W1, b1 → SiLU → W2, b2 → SiLU → W3, b3",))
 def check_tail_emb(fn, rng):
     params = lmn_edu.init_params(rng, 7, 5, emb_dim=4, hidden=6)
     e = rng.normal(size=(9, 8))
@@ -231,14 +264,18 @@ def check_tail_emb(fn, rng):
 
 # --- 10 ------------------------------------------------------------------------------------
 
-@exercise("10", "mean of L over i ≠ j (mask with ~np.eye(N, dtype=bool))")
+@exercise("10", stars=1, minutes=5,
+          forbid=(),
+          hints=("mean of L over i ≠ j (mask with ~np.eye(N, dtype=bool))",))
 def check_mean_offdiagonal(fn, rng):
     for n in (5, 12):
         L = _random_L(rng, n)
         close(fn(L), L[~np.eye(n, dtype=bool)].mean(), "mean off-diagonal L")
 
 
-@exercise("10", "μ = eigvalsh(L); (share of μ < 0, Σ|μ| over the negative ones / Σ|μ|)")
+@exercise("10", stars=2, minutes=10,
+          forbid=('lmn_edu.lmn.spectrum',),
+          hints=("μ = eigvalsh(L); (share of μ < 0, Σ|μ| over the negative ones / Σ|μ|)",))
 def check_negative_share(fn, rng):
     for L in (_random_L(rng, 15), np.array([[1.0, 1, 0], [1, 1, 1], [0, 1, 1]])):
         mu, p = lmn_edu.spectrum(L)
@@ -247,7 +284,9 @@ def check_negative_share(fn, rng):
 
 # --- 11 ------------------------------------------------------------------------------------
 
-@exercise("11", "bit k of a number n is (n >> k) & 1; the case is 2·bit(a) + bit(b), so 0…3")
+@exercise("11", stars=1, minutes=10,
+          forbid=(),
+          hints=("bit k of a number n is (n >> k) & 1; the case is 2·bit(a) + bit(b), so 0…3",))
 def check_bit_cases(fn, rng):
     task = lmn_edu.make_task("xor")
     a, b, y = task.inputs[:, 0], task.inputs[:, 1], task.labels
@@ -259,7 +298,9 @@ def check_bit_cases(fn, rng):
         assert np.array_equal(case, 2 * ((a >> k) & 1) + ((b >> k) & 1)), f"bit {k}: wrong case numbers"
 
 
-@exercise("11", "index i (0 < i < n − 1) with values[i − 1] > values[i] < values[i + 1]")
+@exercise("11", stars=1, minutes=10,
+          forbid=('lmn_edu.analysis.peaks', 'lmn_edu.analysis._local_maxima'),
+          hints=("index i (0 < i < n − 1) with values[i − 1] > values[i] < values[i + 1]",))
 def check_local_minima(fn, rng):
     for _ in range(5):
         v = rng.normal(size=int(rng.integers(5, 30)))
@@ -269,7 +310,9 @@ def check_local_minima(fn, rng):
 
 # --- 12 ------------------------------------------------------------------------------------
 
-@exercise("12", "1 + e^(−m) rounds to 1 once e^(−m) is below half the gap after 1, ε/2: m = ln(2/ε)")
+@exercise("12", stars=2, minutes=15,
+          forbid=(),
+          hints=("1 + e^(−m) rounds to 1 once e^(−m) is below half the gap after 1, ε/2: m = ln(2/ε)",))
 def check_collapse_margin(fn, rng):
     for dtype in (np.float32, np.float64):
         m = float(fn(dtype))
@@ -278,7 +321,9 @@ def check_collapse_margin(fn, rng):
         assert one + np.exp(dtype(-0.999 * m)) > one, f"{np.dtype(dtype).name}: below the margin 1 + e^(−m) should stay above 1"
 
 
-@exercise("12", "max |a − b| / max(|a|, 1e-12) over the rows where both have the key")
+@exercise("12", stars=1, minutes=10,
+          forbid=(),
+          hints=("max |a − b| / max(|a|, 1e-12) over the rows where both have the key",))
 def check_max_relative_difference(fn, rng):
     a = [{"step": i, "x": float(rng.normal()) if i % 2 else None} for i in range(10)]
     b = [{**r, "x": None if r["x"] is None else r["x"] * (1 + rng.normal() * 1e-6)} for r in a]

@@ -1,8 +1,9 @@
 """The course around the lessons: what every lesson shares, and a command that checks exercises.
 
-    python -m lmn_edu.course list                   the lessons and their exercises
-    python -m lmn_edu.course check NN [--solutions] check lesson NN's exercises (a student's stubs,
-                                                    or the reference solutions)
+    python -m lmn_edu.course list                   the lessons, their exercises, ★ and minutes
+    python -m lmn_edu.course check NN | all         check exercises: the student's stubs, or
+        [--solutions] [--path FILE] [--json]        the reference solutions, or a submitted file
+        [--hint [LEVEL]] [--seed S] [--timeout T]   (a folder for all); one line per exercise
     python -m lmn_edu.course notebooks              lessons/NN_*.py -> lessons/notebooks/NN_*.ipynb
 
 The lessons live in ``lessons/`` of the repository checkout this package comes from (an editable
@@ -11,7 +12,9 @@ solutions, kept apart) and ``checks.py`` (one check per exercise, against the pa
 
 The helpers below are here, not in the lessons folder, so that a lesson imports the same way
 from the repository root, from ``lessons/`` or from a notebook kernel started anywhere.
-Exit codes: 0 all passed, 1 an exercise failed, 2 bad input (a lesson that does not exist).
+How an exercise is checked (a child process, fresh random cases, forbidden calls): lmn_edu.grading.
+Exit codes: 0 every exercise checked and passed, 1 one failed, 2 bad input (a lesson that does not
+exist, a usage error, no lessons/ folder), 130 interrupted.
 """
 import importlib.util
 import os
@@ -170,60 +173,121 @@ def add_run_config():
 
 # --- exercises ---------------------------------------------------------------------------
 
+CHECKS_MODULE = "lmn_edu_course_checks"   # the name checks.py is loaded under (its functions pickle by it)
+
+
+def _need_lessons():
+    from .errors import LMNInputError
+    if not (LESSONS / "checks.py").is_file():
+        raise LMNInputError("the course needs the lessons/ folder of a checkout of the lmn_edu repository, "
+                            "which an installed package does not carry: clone the repository, "
+                            "pip install -e it, and run this from there")
+
+
 def lesson_files():
     """{"NN": path} of the lesson scripts."""
     return {p.name[:2]: p for p in sorted(LESSONS.glob("[0-9][0-9]_*.py"))}
 
 
-def _load(path):
-    spec = importlib.util.spec_from_file_location(f"_course_{path.parent.name}_{path.stem}", path)
+def _load(path, name=None):
+    name = name or f"_course_{path.parent.name}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module                # so that its functions pickle by reference
     spec.loader.exec_module(module)
     return module
 
 
+def load_checks():
+    """{"NN": {name: Exercise}} of lessons/checks.py (see lmn_edu.grading)."""
+    from .errors import LMNInputError
+    from .grading import collect
+    _need_lessons()
+    try:
+        return collect(_load(LESSONS / "checks.py", CHECKS_MODULE))
+    except Exception as e:                    # a defect of the course, not of the student's work
+        raise LMNInputError(f"lessons/checks.py does not load: {type(e).__name__}: {e}") from None
+
+
 def _lesson(number):
     from .errors import LMNInputError
-    key = f"{int(number):02d}" if str(number).isdigit() else None
+    text = str(number)
+    key = f"{int(text):02d}" if text.isascii() and text.isdigit() and len(text) <= 2 else None
     files = lesson_files()
     if key not in files:
-        raise LMNInputError(f"lesson={number!r} is not a lesson; choose one of {', '.join(files)}")
+        raise LMNInputError(f"lesson {number!r} is not a lesson; choose one of {', '.join(files)} or all")
     return key, files[key]
 
 
-def run_checks(number, solutions=False, seed=0, path=None):
-    """Check lesson ``number``'s exercises: [(name, passed, message)].
+def _submitted(folder, key, lesson):
+    """The file of lesson ``key`` in a folder of submissions: NN_<name>.py, else the one NN_*.py."""
+    exact = folder / lesson.name
+    if exact.is_file():
+        return exact, ""
+    found = sorted(p for p in folder.glob(f"{key}_*.py") if p.is_file())
+    if len(found) == 1:
+        return found[0], ""
+    if not found:
+        return None, f"no file {key}_*.py in {folder}"
+    return None, f"{len(found)} files {key}_*.py in {folder}: keep one"
 
-    The student's stub in lessons/exercises/, the reference solution (``solutions``), or ``path``."""
+
+def grade(lessons="all", solutions=False, path=None, seed=0, timeout=None):
+    """[Result] of every exercise of ``lessons`` ("all", "NN" or a list of them): the student's stubs
+    in lessons/exercises/, the reference solutions (``solutions``), or ``path`` (for one lesson a
+    file or a folder, for several a folder of NN_*.py)."""
     from .errors import LMNInputError
-    key, lesson = _lesson(number)
-    checks = _load(LESSONS / "checks.py").CHECKS.get(key, {})
-    if not checks:
-        raise LMNInputError(f"lesson={number!r} has no exercises to check")
-    target = Path(path) if path else LESSONS / ("solutions" if solutions else "exercises") / lesson.name
-    if not target.exists():
-        raise LMNInputError(f"{target} is missing")
-    module = _load(target)
+    from .grading import TIMEOUT_S, Result, grade_file
+    checks = load_checks()
+    keys = [k for k in lesson_files() if k in checks] if lessons == "all" else \
+        [_lesson(n)[0] for n in ([lessons] if isinstance(lessons, (str, int)) else lessons)]
+    for key in keys:
+        if key not in checks:
+            raise LMNInputError(f"lesson {key} has no exercises to check")
+    if solutions and path is not None:
+        raise LMNInputError("--solutions and --path: choose one")
+    if path is not None:
+        path = Path(path)
+        if not path.exists():
+            raise LMNInputError(f"--path {path}: no such file or folder")
+        if path.is_file() and len(keys) > 1:
+            raise LMNInputError(f"--path {path}: checking several lessons needs a folder of NN_*.py files")
+    folder = LESSONS / ("solutions" if solutions else "exercises")
+    protect = None if solutions else LESSONS / "solutions"
     results = []
-    for name, (test, hint) in checks.items():
-        fn = getattr(module, name, None)
-        try:
-            if fn is None:
-                raise AssertionError(f"{target.name} defines no function {name}")
-            test(fn, np.random.default_rng(seed))
-            results.append((name, True, ""))
-        except NotImplementedError:
-            results.append((name, False, f"not implemented yet. Hint: {hint}"))
-        except Exception as e:   # a student's bug of any kind is a failed exercise, not a crash
-            results.append((name, False, f"{type(e).__name__}: {e}. Hint: {hint}"))
+    for key in keys:
+        lesson = lesson_files()[key]
+        if path is not None and path.is_file():
+            target, missing = path, ""
+        else:
+            target, missing = _submitted(path if path is not None else folder, key, lesson)
+        if target is None:
+            results += [Result(key, ex.name, False, missing, ex.stars, ex.minutes, seed)
+                        for ex in checks[key].values()]
+            continue
+        own = protect is not None and target.resolve().is_relative_to(protect.resolve())
+        results += grade_file(checks[key].values(), target, checks=(LESSONS / "checks.py", CHECKS_MODULE),
+                              seed=seed, timeout=timeout or TIMEOUT_S, protect=None if own else protect)
     return results
+
+
+def run_checks(number, solutions=False, seed=0, path=None, timeout=None):
+    """Check lesson ``number``'s exercises: [(name, passed, reason)] (see ``grade``)."""
+    return [(r.exercise, r.passed, r.reason) for r in grade(number, solutions, path, seed, timeout)]
 
 
 def write_notebooks(out=None):
     """lessons/NN_*.py (``# %%`` cells) -> <out>/NN_*.ipynb with jupytext; returns the paths."""
     import jupytext
+
+    from .errors import LMNInputError
     out = Path(out or LESSONS / "notebooks")
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise LMNInputError(f"--out {out}: not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise LMNInputError(f"--out {out}: cannot create the folder ({e.strerror})") from None
     paths = []
     for path in lesson_files().values():
         nb = jupytext.read(path, fmt="py:percent")
@@ -234,24 +298,100 @@ def write_notebooks(out=None):
     return paths
 
 
-def main(argv=None):
-    import argparse
+def _stars(n):
+    return "★" * n + "☆" * (3 - n)
 
+
+def _print_list():
+    checks = load_checks()
+    for key, path in lesson_files().items():
+        exercises = checks.get(key, {})
+        print(f"{path.stem}" + ("" if exercises else "  (no exercises)"))
+        for ex in exercises.values():
+            print(f"  {_stars(ex.stars)} {ex.minutes:3d} min  {ex.name}")
+
+
+def _report(results, args, seed):
+    """Print the verdicts (one line each, hints on request) or one JSON object; the exit status."""
+    import json
+    passed = sum(r.passed for r in results)
+    status = 0 if results and passed == len(results) else 1
+    if args.json:
+        source = "solutions" if args.solutions else str(args.path) if args.path else "exercises"
+        print(json.dumps({"lessons": args.lesson, "source": source, "seed": seed, "timeout": args.timeout,
+                          "passed": passed, "total": len(results),
+                          "exercises": [r.as_dict() for r in results]}, ensure_ascii=False))
+        return status
+    checks = load_checks()
+    for r in results:
+        print(f"{'✓' if r.passed else '✗'} {r.lesson} {r.exercise}" + ("" if r.passed else f": {r.reason}"))
+        if args.hint and not r.passed:
+            hints = checks[r.lesson][r.exercise].hints
+            level = min(args.hint, len(hints))
+            print(f"    hint {level} of {len(hints)}: {hints[level - 1]}")
+    print(f"{passed} of {len(results)} exercises pass (seed {seed}; --seed {seed} replays these cases)")
+    if not args.hint and passed < len(results):
+        print("stuck? --hint gives a nudge, --hint 2 and --hint 3 more of the idea")
+    return status
+
+
+class _Parser:
+    """argparse, with a usage error as one ``error:`` line (exit 2), never the usage block."""
+
+    @staticmethod
+    def make():
+        import argparse
+
+        from .errors import LMNInputError
+
+        class Parser(argparse.ArgumentParser):
+            def error(self, message):
+                raise LMNInputError(message)
+        return Parser
+
+
+def _positive(kind):
+    def parse(text):
+        import argparse
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (value > 0 or (kind is int and value == 0)) or value != value or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+        return value
+    return parse
+
+
+def main(argv=None):
     from .errors import LMNInputError
-    parser = argparse.ArgumentParser(prog="python -m lmn_edu.course", description=__doc__.split("\n")[0])
+    from .grading import TIMEOUT_S
+    from .sandbox import CheckerError
+    parser = _Parser.make()(prog="python -m lmn_edu.course", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="the lessons and their exercises")
-    c = sub.add_parser("check", help="check a lesson's exercises")
-    c.add_argument("lesson", help="lesson number, e.g. 04")
+    sub.add_parser("list", help="the lessons and their exercises, with difficulty and minutes")
+    c = sub.add_parser("check", help="check a lesson's exercises, or all of them")
+    c.add_argument("lesson", help="lesson number, e.g. 04, or all")
     c.add_argument("--solutions", action="store_true", help="check the reference solutions instead")
+    c.add_argument("--path", default=None, help="check this file (for all: a folder of NN_*.py files)")
+    c.add_argument("--json", action="store_true", help="print one JSON object, for a gradebook")
+    c.add_argument("--hint", nargs="?", const=1, default=0, type=_positive(int), metavar="LEVEL",
+                   help="a hint for each failed exercise: 1 a nudge, higher levels more of the idea")
+    c.add_argument("--seed", default=None, type=_positive(int), help="replay the random cases of this seed")
+    c.add_argument("--timeout", default=TIMEOUT_S, type=_positive(float), metavar="SECONDS",
+                   help=f"seconds the calls of one exercise may take (default {TIMEOUT_S:g})")
     n = sub.add_parser("notebooks", help="write lessons/notebooks/NN_*.ipynb (needs jupytext)")
     n.add_argument("--out", default=None, help="folder for the notebooks")
-    args = parser.parse_args(argv)
     try:
+        "✓✗★".encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):   # a console that cannot show the marks
+        if hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(errors="replace")
+    try:
+        args = parser.parse_args(argv)
+        _need_lessons()
         if args.command == "list":
-            checks = _load(LESSONS / "checks.py").CHECKS
-            for key, path in lesson_files().items():
-                print(f"{path.stem:36s} exercises: {', '.join(checks.get(key, {})) or '—'}")
+            _print_list()
             return 0
         if args.command == "notebooks":
             try:
@@ -260,15 +400,19 @@ def main(argv=None):
                 raise LMNInputError(f"writing notebooks needs {e.name} (pip install jupytext)") from None
             print(f"{len(paths)} notebooks in {paths[0].parent}")
             return 0
-        results = run_checks(args.lesson, args.solutions)
-    except LMNInputError as e:
+        import secrets
+        seed = args.seed if args.seed is not None else secrets.randbelow(10**6)
+        results = grade(args.lesson, args.solutions, args.path, seed, args.timeout)
+        return _report(results, args, seed)
+    except (LMNInputError, CheckerError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    for name, ok, message in results:
-        print(f"{'✓' if ok else '✗'} {name}" + ("" if ok else f": {message}"))
-    passed = sum(ok for _, ok, _ in results)
-    print(f"{passed} of {len(results)} exercises pass")
-    return 0 if passed == len(results) else 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:                     # the reader went away (| head): not our error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

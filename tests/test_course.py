@@ -1,7 +1,11 @@
 """The course's exercise checks, both ways: every reference solution passes, every untouched stub fails.
 
-A check that passes on the untouched stub cannot tell a student anything: that is a defect.
+A check that passes on the untouched stub cannot tell a student anything: that is a defect. The
+checks run on stubs written afresh from the solutions (signature, docstring, ``raise
+NotImplementedError``), so that no student's work in lessons/exercises/ can hide a defect or fail
+these tests; the stubs there are checked to be such stubs where they are still untouched.
 """
+import ast
 import subprocess
 import sys
 
@@ -12,39 +16,102 @@ from lmn_edu import course
 LESSONS = list(course.lesson_files())
 
 
+def _untouched(path):
+    """The public functions of ``path`` whose body (after the docstring) is one ``raise
+    NotImplementedError(...)``: the stubs as shipped."""
+    return _untouched_in(ast.parse(path.read_text(encoding="utf-8")))
+
+
+def _untouched_in(tree):
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+            body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+            if len(body) == 1 and isinstance(body[0], ast.Raise) and body[0].exc is not None:
+                exc = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
+                if isinstance(exc, ast.Name) and exc.id == "NotImplementedError":
+                    names.add(node.name)
+    return names
+
+
+def _stubs_from_solutions(folder):
+    """Every solution file rewritten as the shipped stub would be: signature, docstring, raise."""
+    for path in (course.LESSONS / "solutions").glob("[0-9][0-9]_*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                doc = node.body[:1] if ast.get_docstring(node) is not None else []
+                node.body = doc + [ast.parse("raise NotImplementedError('your turn')").body[0]]
+        (folder / path.name).write_text(ast.unparse(tree), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def verdicts(tmp_path_factory):
+    """{kind: {lesson: [Result]}} for the solutions and for fresh stubs (one child process per file)."""
+    fresh = _stubs_from_solutions(tmp_path_factory.mktemp("stubs"))
+    out = {}
+    for kind, kwargs in (("solutions", {"solutions": True}), ("fresh", {"path": fresh})):
+        out[kind] = {}
+        for r in course.grade("all", seed=12345, **kwargs):
+            out[kind].setdefault(r.lesson, []).append(r)
+    return out
+
+
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_solutions_pass(lesson):
-    results = course.run_checks(lesson, solutions=True)
+def test_solutions_pass(lesson, verdicts):
+    results = verdicts["solutions"][lesson]
     assert len(results) >= 2, f"lesson {lesson}: fewer than two exercises"
-    failed = [(name, msg) for name, ok, msg in results if not ok]
+    failed = [(r.exercise, r.reason) for r in results if not r.passed]
     assert not failed, f"lesson {lesson}: reference solutions fail: {failed}"
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_untouched_stubs_fail(lesson):
-    results = course.run_checks(lesson, solutions=False)
-    passed = [name for name, ok, _ in results if ok]
-    assert not passed, f"lesson {lesson}: the untouched stub passes {passed}"
+def test_stubs_fail(lesson, verdicts):
+    fresh = verdicts["fresh"][lesson]
+    assert fresh and not [r.exercise for r in fresh if r.passed], f"lesson {lesson}: a stub passes"
+    assert all(r.reason.startswith("not implemented yet") for r in fresh), [r.reason for r in fresh]
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_stubs_and_solutions_define_the_same_functions(lesson):
-    import ast
-    names = {}
+def test_shipped_stubs_are_the_stubs_of_the_solutions(lesson):
+    # the students' copy: the functions not touched yet take the solution's arguments and raise
+    name = course.lesson_files()[lesson].name
+    shipped = ast.parse((course.LESSONS / "exercises" / name).read_text(encoding="utf-8"))
+    solution = ast.parse((course.LESSONS / "solutions" / name).read_text(encoding="utf-8"))
+    signature = {n.name: ast.dump(n.args) for n in solution.body if isinstance(n, ast.FunctionDef)}
+    for node in shipped.body:
+        if isinstance(node, ast.FunctionDef) and node.name in _untouched_in(shipped):
+            assert ast.dump(node.args) == signature.get(node.name), f"{name}: {node.name}'s arguments differ"
+
+
+def test_untouched_sees_a_filled_in_function(tmp_path):
+    path = tmp_path / "04.py"
+    path.write_text('def a(x):\n    """doc"""\n    raise NotImplementedError("your turn")\n\n'
+                    'def b(x):\n    """doc"""\n    return x\n\ndef c(x):\n    raise NotImplementedError\n')
+    assert _untouched(path) == {"a", "c"}
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_stubs_and_solutions_define_the_checked_functions(lesson):
+    checked = set(course.load_checks()[lesson])
     for kind in ("exercises", "solutions"):
         path = course.LESSONS / kind / course.lesson_files()[lesson].name
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        names[kind] = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")}
-    assert names["exercises"] == names["solutions"] == {name for name, _, _ in course.run_checks(lesson)}
+        names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")}
+        if kind == "solutions":
+            assert names == checked, f"{path.name}: solutions {sorted(names)}, checks {sorted(checked)}"
+        else:                                  # a student may add helpers of their own
+            assert checked <= names, f"{path.name}: no stub for {sorted(checked - names)}"
 
 
-def test_a_wrong_answer_fails_with_a_hint(tmp_path):
+def test_a_wrong_answer_fails_with_the_digits_that_differ(tmp_path):
     # a stub that returns something, but the wrong thing, fails too (not only NotImplementedError)
     bad = tmp_path / "05.py"
     bad.write_text("def entropy_from_eigenvalues(mu):\n    return 1.0\n\ndef lmn(L):\n    return float(len(L))\n")
     results = course.run_checks("05", path=bad)
     assert [ok for _, ok, _ in results] == [False, False]
-    assert all("Hint:" in msg for _, _, msg in results)
+    assert all("got " in msg and "expected " in msg for _, _, msg in results), results
 
 
 def run_cli(*args, cwd=None):
@@ -54,13 +121,14 @@ def run_cli(*args, cwd=None):
 
 def test_cli_exit_codes_from_the_lessons_folder():
     ok = run_cli("check", "04", "--solutions", cwd=course.LESSONS)
-    assert ok.returncode == 0 and "✓ r_squared_line" in ok.stdout, ok.stdout + ok.stderr
-    stub = run_cli("check", "4", cwd=course.LESSONS)
-    assert stub.returncode == 1 and "✗ r_squared_line" in stub.stdout and "Hint:" in stub.stdout
+    assert ok.returncode == 0 and "✓ 04 r_squared_line" in ok.stdout, ok.stdout + ok.stderr
+    stub = run_cli("check", "4", "--path", str(course.LESSONS / "exercises" / "04_linear_connectivity.py"),
+                   "--hint", cwd=course.LESSONS)
+    assert stub.returncode == 1 and "✗ 04 r_squared_line" in stub.stdout and "hint 1 of" in stub.stdout
     bad = run_cli("check", "99")
     assert bad.returncode == 2 and bad.stderr.startswith("error:") and len(bad.stderr.strip().splitlines()) == 1
     listing = run_cli("list")
-    assert listing.returncode == 0 and "04_linear_connectivity" in listing.stdout
+    assert listing.returncode == 0 and "04_linear_connectivity" in listing.stdout and "min" in listing.stdout
 
 
 def test_no_verdict_without_evidence(capsys):
