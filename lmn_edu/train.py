@@ -148,7 +148,8 @@ def train(config, progress=None, callback=None, overwrite=False):
                                                f"(params L2 {row['l2']}) at step {step}")
                     if step in lmn_set:
                         try:
-                            last_lmn = backend.lmn(points, config.lmn_layers, config.lmn_output, config.n_lambda)
+                            last_lmn = backend.lmn(points, config.lmn_layers, config.lmn_output, config.n_lambda,
+                                                   config.lmn_precision)
                         except NotFiniteError as e:      # finite loss, but outputs that overflow between points
                             row["time_s"] = time.perf_counter() - start
                             history.append(row)
@@ -197,4 +198,4 @@ def lmn_of_params(config, params, layers=None, points=None, output=None):
         raise LMNInputError("layers is empty; name at least one layer to measure")
     backend, task, train_idx, test_idx = start_backend(config, params)
     pts = lmn_points(task, train_idx, test_idx, points or config.lmn_points, config.lmn_n_points, config.seed)
-    return backend.lmn(pts, layers, output or config.lmn_output, config.n_lambda)
+    return backend.lmn(pts, layers, output or config.lmn_output, config.n_lambda, config.lmn_precision)

@@ -189,27 +189,48 @@ def tail_function(params, layer, n_heads, output="logits"):
     return tail
 
 
-def layers_lmn(params, inputs, layers, n_heads, output="logits", n_lambda=21):
+
+def tail_stages(params, layer, n_heads, output="logits"):
+    """The tail from ``layer`` to ``output`` as engine stages (engine.py), arrays as given.
+
+    The attention with its residual and the MLP with its residual are ("fn", …) stages: neither is
+    a chain of affine maps and pointwise functions, so the engine cannot fold them onto the points
+    (attention's scores are quadratic in its input). The unembedding is ("affine", W_U, None): from
+    ``mlp`` to the logits the tail is all affine and the engine returns L = 1 without a pair loop.
+    """
+    if layer not in LMN_LAYERS:
+        raise LMNInputError(f"layer={layer!r} is not allowed; choose one of {LMN_LAYERS}")
+    n_heads = n_heads_of(params, n_heads)
+    st = dict(stages(params, n_heads, output))
+    out = [("fn", st["attn"]), ("fn", st["mlp"]), ("affine", params["W_U"], None)]
+    if output == "probs":
+        out.append(("softmax",))
+    return out[LAYERS.index(layer):]
+
+
+def layers_lmn(params, inputs, layers, n_heads, output="logits", n_lambda=21, *, precision="float64"):
     """LMN from each of ``layers`` to ``output`` on the token pairs ``inputs``: dict layer -> LMN.
 
     The points are the flattened representations of ``inputs`` (the embedded sequences for
-    ``emb``), the tail the rest of the network (``tail_function``), L by eq (1)-(2)
-    (lmn.connectivity_matrix). From ``mlp`` the tail to the logits is the unembedding, affine:
-    every line stays a line, L = 1 and LMN = 1 exactly, so it is not computed.
+    ``emb``), the tail the rest of the network (``tail_stages``), L by eq (1)-(2) in the engine
+    (the same L as lmn.connectivity_matrix with ``tail_function``, to rounding: tested). From
+    ``mlp`` the tail to the logits is the unembedding, affine: L = 1 and LMN = 1 exactly.
+    ``precision``: the tail's dtype ("float64", or "float32"); r² and eigenvalues are float64.
     """
-    from .lmn import connectivity_matrix, linear_mapping_number
+    from .engine import connectivity
+    from .lmn import linear_mapping_number
+    from .mlp_lmn import PRECISIONS
+    from .ops import NUMPY_OPS
     if isinstance(layers, str) or not layers:
         raise LMNInputError(f"layers={show(layers)} must be a non-empty list of {LMN_LAYERS}")
     for layer in layers:
         if layer not in LMN_LAYERS:
             raise LMNInputError(f"layer={layer!r} is not allowed; choose one of {LMN_LAYERS}")
-    params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
-    reps = representations(params, inputs, n_heads)
-    out = {}
-    for layer in layers:
-        if layer == "mlp" and output == "logits":
-            out[layer] = 1.0
-            continue
-        L = connectivity_matrix(tail_function(params, layer, n_heads, output), reps[layer], n_lambda)
-        out[layer] = linear_mapping_number(L)
-    return out
+    if precision not in PRECISIONS:
+        raise LMNInputError(f"precision={show(precision)} is not allowed; choose one of {PRECISIONS}")
+    params64 = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    reps = representations(params64, inputs, n_heads)            # the points, in float64
+    tail_params = {k: v.astype(precision) for k, v in params64.items()}
+    return {layer: linear_mapping_number(connectivity(reps[layer], tail_stages(tail_params, layer, n_heads, output),
+                                                      n_lambda, ops=NUMPY_OPS, dtype=precision))
+            for layer in layers}

@@ -135,14 +135,19 @@ def test_lmn_identities():
     reps = T.representations(params, X, H)
     L_mlp = connectivity_matrix(T.tail_function(params, "mlp", H), reps["mlp"])
     assert linear_mapping_number(L_mlp) == pytest.approx(1.0, abs=1e-9)
-    assert T.layers_lmn(params, X, ("mlp",), H)["mlp"] == 1.0
+    assert T.layers_lmn(params, X, ("mlp",), H)["mlp"] == pytest.approx(1.0, abs=1e-9)   # engine: L = 1, no loop
     L_attn = connectivity_matrix(T.tail_function(params, "attn", H), reps["attn"])
     full = np.concatenate([reps["emb"][:, :2 * D], reps["attn"]], axis=1)   # (N, 3·d)
     L_full = connectivity_matrix(lambda x: T.tail_function(params, "attn", H)(x[:, 2 * D:]), full)
     np.testing.assert_allclose(L_full, L_attn, rtol=0, atol=1e-12)
-    got = T.layers_lmn(params, X, ("emb", "attn"), H)
-    assert got["attn"] == pytest.approx(linear_mapping_number(L_attn), rel=1e-12)
+    got = T.layers_lmn(params, X, ("emb", "attn"), H)                   # the engine's pair loop
+    L_emb = connectivity_matrix(T.tail_function(params, "emb", H), reps["emb"])   # eq (2) as written
+    assert got["attn"] == pytest.approx(linear_mapping_number(L_attn), rel=1e-10)
+    assert got["emb"] == pytest.approx(linear_mapping_number(L_emb), rel=1e-10)
     assert 1.0 < got["emb"] < len(X) and 1.0 < got["attn"] < len(X)
+    low = T.layers_lmn(params, X, ("emb", "attn"), H, precision="float32")
+    for k in ("emb", "attn"):
+        assert low[k] == pytest.approx(got[k], rel=1e-3)
 
 
 @needs_torch
@@ -156,5 +161,8 @@ def test_lmn_matches_torch_backend():
         b = get_backend(name, "float64", "cpu", model="transformer", n_heads=H)
         b.setup(params, task, tr, te, AdamW(lr=1e-3))
         out[name] = b.lmn(task.inputs[tr][:12], ("emb", "attn", "mlp"))
+        out[name + "32"] = b.lmn(task.inputs[tr][:12], ("emb", "attn"), precision="float32")
     for k in ("emb", "attn", "mlp"):
         assert out["torch"][k] == pytest.approx(out["numpy"][k], rel=1e-9)
+    for k in ("emb", "attn"):
+        assert out["torch32"][k] == pytest.approx(out["numpy"][k], rel=1e-3)

@@ -16,10 +16,12 @@ class NumpyBackend:
         check_choice("dtype", dtype, ("float32", "float64"))
         if model == "transformer":          # the same loop, another network (lmn_edu/transformer.py)
             self._forward = lambda params, inputs: transformer.forward(params, inputs, n_heads)
-            self._layers_lmn = lambda params, points, layers, output, n_lambda: transformer.layers_lmn(
-                params, points, layers, n_heads, output, n_lambda)
+            self._layers_lmn = lambda params, points, layers, output, n_lambda, precision: transformer.layers_lmn(
+                params, points, layers, n_heads, output, n_lambda, precision=precision)
         else:
-            self._forward, self._layers_lmn = forward, layers_lmn
+            self._forward = forward
+            self._layers_lmn = lambda params, points, layers, output, n_lambda, precision: layers_lmn(
+                params, points, layers, output, n_lambda, precision=precision)
         self.dtype = np.dtype(dtype)
         # "float64": the logits are cast up before the loss, so the loss and its gradient are
         # float64; autograd casts the gradient back to the params' dtype at the cast.
@@ -58,8 +60,8 @@ class NumpyBackend:
             "l2": l2_norm(self._params),
         }
 
-    def lmn(self, points, layers=("h1",), output="logits", n_lambda=21):
-        return self._layers_lmn(self._params, points, layers, output, n_lambda)
+    def lmn(self, points, layers=("h1",), output="logits", n_lambda=21, precision="float64"):
+        return self._layers_lmn(self._params, points, layers, output, n_lambda, precision)
 
     def params(self):
         return {k: v.copy() for k, v in self._params.items()}

@@ -65,12 +65,11 @@ def forward(p, inputs, n_heads):
     return logits(p, mlp(p, r))
 
 
-def tail(p, layer, n_heads, output="logits"):
-    """The map from ``layer`` (flattened) to ``output``, for torch_lmn.connectivity."""
-    names = ORDER[ORDER.index(layer) + 1:ORDER.index(output) + 1]
+def tail_stages(p, layer, n_heads, output="logits"):
+    """The tail from ``layer`` as engine stages, as transformer.tail_stages: attention and MLP
+    (each with its residual) as ("fn", …), the unembedding ("affine", W_U, None)."""
+    out = [("fn", lambda x: attn(p, x, n_heads)), ("fn", lambda r: mlp(p, r)), ("affine", p["W_U"], None)]
+    if output == "probs":
+        out.append(("softmax",))
+    return out[ORDER.index(layer):]
 
-    def f(x):
-        for name in names:
-            x = STAGE_FNS[name](p, x, n_heads)
-        return x
-    return f
