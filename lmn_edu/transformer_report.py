@@ -12,9 +12,11 @@ tracked in the generalizing phase (memorization → generalization) by LMN, by L
 covariates, −log step and log train loss. A high r alone shows nothing there (any two monotone
 curves have one), so the report gives, for each predictor, r, the R² of a line and a parabola, the
 share of the line's misfit the parabola explains (curvature), the Durbin–Watson statistic of the
-line's residuals, and the R² LMN or L2 adds to −log step (does it explain anything time does not?).
+line's residuals, and the R² LMN or L2 adds to −log step (does it explain anything time does not?),
+beside the gain a random predictor would give on average, (1 − R²(−log step)) / (n − 2).
 """
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -51,10 +53,23 @@ def r2_added(y, base, extra):
     return float(r2([base, extra]) - r2([base]))
 
 
-def tracking(rows, layer):
-    """Linearity of test loss in each predictor over the generalizing phase's LMN rows; None when
-    there are fewer than MIN_WINDOW of them (or the run never memorized)."""
-    win = [r for r in phase_window(rows, f"lmn_{layer}") if r["step"] > 0 and r["train_loss"] > 0]
+WINDOWS = {"generalizing": "from memorization to generalization (the paper's window)",
+           "after memorization": "from memorization to the end of the run"}
+
+
+def window_rows(rows, layer, window):
+    """The LMN rows of ``window`` (a key of WINDOWS)."""
+    col = f"lmn_{layer}"
+    if window == "generalizing":
+        return phase_window(rows, col)
+    mem = phase_steps(rows)[0]
+    return [] if mem is None else [r for r in rows if r["step"] >= mem and r.get(col) is not None]
+
+
+def tracking(rows, layer, window="generalizing"):
+    """Linearity of test loss in each predictor over the LMN rows of ``window``; None when there
+    are fewer than MIN_WINDOW of them (or the run never memorized)."""
+    win = [r for r in window_rows(rows, layer, window) if r["step"] > 0 and r["train_loss"] > 0]
     if len(win) < MIN_WINDOW:
         return None
     y = np.array([r["test_loss"] for r in win])
@@ -65,6 +80,8 @@ def tracking(rows, layer):
     for k in ("lmn", "l2"):
         out[k]["added_to_time"] = r2_added(y, x["neg_log_step"], x[k])
     out["steps"] = (win[0]["step"], win[-1]["step"])
+    base = linearity(x["neg_log_step"], y)["r2_lin"] or 0.0
+    out["chance_added"] = (1.0 - base) / (len(y) - 2)      # expected R² gain of a random predictor
     return out
 
 
@@ -87,7 +104,8 @@ def summarize(config, rows, layer):
     return {"seed": config.get("seed"), "mem": mem, "gen": gen, "n_lmn": len(steps),
             "start": (steps[0], v[0]), "peak": (steps[i], v[i]), "at_mem": nearest(mem), "at_gen": nearest(gen),
             "end": (steps[-1], v[-1]), "rises": v[i] > 1.2 * v[0] and 0 < i,
-            "falls": v[-1] < 0.8 * v[i] and i < len(v) - 1, "track": tracking(rows, layer),
+            "falls": v[-1] < 0.8 * v[i] and i < len(v) - 1,
+            "track": {w: tracking(rows, layer, w) for w in WINDOWS},
             "test_acc": rows[-1]["test_acc"], "time_s": rows[-1].get("time_s")}
 
 
@@ -109,37 +127,63 @@ def verdict(s):
     return shape + ("" if s["gen"] is not None else "; did not generalize (test acc 1.0 not reached)")
 
 
-def track_table(summaries, layer):
+def track_table(summaries, layer, window):
     head = ("| seed | window (steps) | predictor | r | R² line | R² parabola | curvature share | Durbin–Watson | "
-            "R² added to −log step |\n|---|---|---|---|---|---|---|---|---|\n")
+            "R² added to −log step (chance) |\n|---|---|---|---|---|---|---|---|---|\n")
     names = {"lmn": f"LMN({layer})", "l2": "L2", "neg_log_step": "−log step", "log_train_loss": "log train loss"}
     lines = []
     for s in summaries:
-        t = s["track"]
+        t = s["track"][window]
         if t is None:
-            lines.append(f"| {s['seed']} | – | not tested (fewer than {MIN_WINDOW} LMN rows between memorization "
-                         "and generalization) | | | | | | |")
+            lines.append(f"| {s['seed']} | – | not tested (fewer than {MIN_WINDOW} LMN rows {WINDOWS[window]}) "
+                         "| | | | | | |")
             continue
         for k in PREDICTORS:
             lin = t[k]
             lines.append(f"| {s['seed']} | {t['steps'][0]}–{t['steps'][1]} (n={lin['n']}) | {names[k]} | "
                          f"{fmt(lin['r'])} | {fmt(lin['r2_lin'])} | {fmt(lin['r2_quad'])} | {fmt(lin['curve_share'])} | "
-                         f"{fmt(lin['dw'])} | {fmt(t[k].get('added_to_time'), 3)} |")
+                         f"{fmt(lin['dw'])} | {added(t, k)} |")
     return head + "\n".join(lines) + "\n"
 
 
-def better_than_l2(summaries):
+def added(t, k):
+    if k not in ("lmn", "l2"):
+        return "–"
+    return f"{t[k]['added_to_time']:.3f} ({t['chance_added']:.3f})"
+
+
+def better_than_l2(summaries, window):
     """Per seed: does LMN track test loss better than L2 does, by the statistics that can tell?
     Better = a larger R² of a line AND more added to −log step; "not tested" without a window."""
     out = []
     for s in summaries:
-        t = s["track"]
+        t = s["track"][window]
         if t is None:
             out.append((s["seed"], "not tested"))
             continue
         lin = t["lmn"]["r2_lin"] is not None and t["l2"]["r2_lin"] is not None and t["lmn"]["r2_lin"] > t["l2"]["r2_lin"]
         add = t["lmn"]["added_to_time"] > t["l2"]["added_to_time"]
         out.append((s["seed"], "yes" if lin and add else "no" if not lin and not add else "mixed"))
+    return out
+
+
+def in_short(runs):
+    """The finding in a few computed lines: per layer, how many seeds' LMN rose and fell, and the
+    sign of its correlation with the test loss after memorization (the MLP's: positive)."""
+    out = ["## In short\n"]
+    for layer in LAYERS:
+        summ = [s for s in (summarize(c, rows, layer) for _, c, rows in runs) if s is not None]
+        if not summ:
+            continue
+        shapes = ", ".join(f"seed {s['seed']}: {verdict(s)}" for s in summ)
+        signs = []
+        for s in summ:
+            t = s["track"]["after memorization"]
+            signs.append(f"seed {s['seed']}: " + ("not tested" if t is None or t["lmn"]["r"] is None else
+                         f"r(LMN, test loss) = {t['lmn']['r']:.2f}, r(L2, test loss) = {fmt(t['l2']['r'])}"))
+        out.append(f"- **LMN({layer})** — {shapes}. After memorization, {'; '.join(signs)} "
+                   "(in the paper's MLP LMN falls with the test loss: r > 0).")
+    out.append("")
     return out
 
 
@@ -161,23 +205,28 @@ def build(results=RESULTS, docs="docs"):
     docs = Path(docs)
     figdir = docs / "figures" / "transformer"
     paths = figures(runs, figdir)
-    c0 = runs[0][1]
+    cpu = {}
+    if (Path(results) / "cpu_times.json").exists():
+        cpu = json.loads((Path(results) / "cpu_times.json").read_text())
     md = ["# Does the grokking transformer compress? LMN on a one-layer transformer\n",
           "Built by `python -m lmn_edu.transformer_report` from the run folders in `results/transformer/`; "
           "every number below is computed from them (lmn_edu/transformer_report.py). The model, the "
           "configuration and the LMN measured are described in the [notes](#notes) at the end.\n",
           "## The runs\n",
           "| run | seed | p | d_model | heads | d_mlp | lr | wd | betas | train frac | steps | LMN points | "
-          "memorized (train acc 1) | generalized (test acc 1) | final test acc | time (s) |",
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+          "memorized (train acc 1) | generalized (test acc 1) | final test acc | wall time (s) | CPU time (s) |",
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, c, rows in runs:
         mem, gen = phase_steps(rows)
         md.append(f"| {name} | {c.get('seed')} | {c.get('modulus')} | {c.get('d_model')} | {c.get('n_heads')} | "
                   f"{c.get('d_mlp')} | {c.get('lr')} | {c.get('weight_decay')} | 0.9, {c.get('beta2')} | "
                   f"{c.get('train_frac')} | {rows[-1]['step']} | {c.get('lmn_n_points') or c.get('lmn_points')} "
                   f"{c.get('lmn_points')} | {fmt(mem)} | {fmt(gen)} | {rows[-1]['test_acc']:.3f} | "
-                  f"{fmt(rows[-1].get('time_s'), 0)} |")
+                  f"{fmt(rows[-1].get('time_s'), 0)} | {fmt(cpu.get(name), 0)} |")
     md.append("")
+    md += in_short(runs)
+    if cpu.get("_note"):
+        md.append(cpu["_note"] + "\n")
     for layer in LAYERS:
         summ = [s for s in (summarize(c, rows, layer) for _, c, rows in runs) if s is not None]
         if not summ:
@@ -189,12 +238,16 @@ def build(results=RESULTS, docs="docs"):
                "|---|---|---|---|---|---|---|---|"]
         md += [f"| {s['seed']} | {s['n_lmn']} | {fmt(s['start'])} | {fmt(s['peak'])} | {fmt(s['at_mem'])} | "
                f"{fmt(s['at_gen'])} | {fmt(s['end'])} | {verdict(s)} |" for s in summ]
-        md += ["", f"**Does LMN({layer}) track the test loss in the generalizing phase?** Test loss against "
-               "each predictor over the LMN rows from memorization to generalization:\n",
-               track_table(summ, layer),
-               "Better than L2 (a larger R² of a line and more R² added to −log step): "
-               + "; ".join(f"seed {seed}: {v}" for seed, v in better_than_l2(summ)) + ".\n"]
-    md.append(NOTES.format(config=c0))
+        for window, where in WINDOWS.items():
+            md += ["", f"**Does LMN({layer}) track the test loss, {where}?** Test loss against each predictor "
+                   "over the LMN rows of that window:\n",
+                   track_table(summ, layer, window),
+                   "Better than L2 (a larger R² of a line and more R² added to −log step): "
+                   + "; ".join(f"seed {seed}: {v}" for seed, v in better_than_l2(summ, window)) + ".\n"]
+    trials = Path(results) / "trials.md"
+    if trials.exists():
+        md.append(trials.read_text())
+    md.append(NOTES)
     text = "\n".join(md)
     docs.mkdir(parents=True, exist_ok=True)
     (docs / "transformer.md").write_text(text)
@@ -244,7 +297,10 @@ LMN(h2) in the MLP; it is not plotted.
 high r between any two shows nothing. The table gives for each predictor the R² of a line and of a
 parabola, the share of the line's misfit the parabola removes (0: no curvature), the Durbin–Watson
 statistic of the line's residuals in step order (near 2: no structure left; near 0: the line misses a
-curve), and the R² the predictor adds to −log step: a quantity that only follows time adds nothing.
+curve), and the R² the predictor adds to −log step: a quantity that only follows time adds nothing;
+in brackets the gain a random predictor gives on average with n points, (1 − R²) / (n − 2). The
+phase windows are short (few LMN rows), so each row of those tables rests on few points; the second
+window (memorization to the end) has more, and includes the finalizing phase.
 """
 
 

@@ -166,3 +166,16 @@ def test_lmn_matches_torch_backend():
         assert out["torch"][k] == pytest.approx(out["numpy"][k], rel=1e-9)
     for k in ("emb", "attn"):
         assert out["torch32"][k] == pytest.approx(out["numpy"][k], rel=1e-3)
+
+
+def test_report_builds_from_run_folders(tmp_path):
+    from lmn_edu import transformer_report
+    cfg = config("numpy", out=str(tmp_path / "results"))
+    train(cfg)
+    text = transformer_report.build(tmp_path / "results", tmp_path / "docs")
+    assert (tmp_path / "docs" / "transformer.md").read_text() == text
+    assert "| tr-numpy | 0 | 7 |" in text and "## In short" in text
+    assert (tmp_path / "docs" / "figures" / "transformer" / "transformer_emb.png").exists()
+    assert "not tested" in text                    # 30 steps: the model never memorizes
+    with pytest.raises(LMNInputError, match="no transformer run"):
+        transformer_report.load(tmp_path / "docs")
