@@ -179,3 +179,18 @@ def test_report_builds_from_run_folders(tmp_path):
     assert "not tested" in text                    # 30 steps: the model never memorizes
     with pytest.raises(LMNInputError, match="no transformer run"):
         transformer_report.load(tmp_path / "docs")
+
+
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("torch", marks=needs_torch)])
+def test_command_line(tmp_path, backend, capsys):
+    from lmn_edu.run import main
+    args = ["--model", "transformer", "--modulus", "7", "--d-model", "8", "--n-heads", "2", "--d-mlp", "16",
+            "--steps", "20", "--eval-every", "10", "--lmn-every", "10", "--lmn-log", "0", "--lmn-n-points", "10",
+            "--backend", backend, "--out", str(tmp_path), "--no-progress"]
+    assert main(args) == 0
+    run = tmp_path / f"transformer-add-{backend}-s0"
+    assert (run / "figures" / "fig2.png").exists() and (run / "history.jsonl").exists()
+    assert main(args + ["--lmn-layers", "h1", "--overwrite"]) == 2
+    assert main(args + ["--n-heads", "3", "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert "error: lmn_layers='h1'" in err and "d_model=8 must be a multiple of n_heads=3" in err
