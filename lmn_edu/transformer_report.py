@@ -154,7 +154,9 @@ def added(t, k):
 
 def better_than_l2(summaries, window):
     """Per seed: does LMN track test loss better than L2 does, by the statistics that can tell?
-    Better = a larger R² of a line AND more added to −log step; "not tested" without a window."""
+    Better = a larger R² of a line AND more added to −log step, with the MLP's sign (LMN falls with
+    the test loss, r > 0): an LMN that rises while the test loss falls is not compression, however
+    well it fits. "not tested" without a window."""
     out = []
     for s in summaries:
         t = s["track"][window]
@@ -163,6 +165,10 @@ def better_than_l2(summaries, window):
             continue
         lin = t["lmn"]["r2_lin"] is not None and t["l2"]["r2_lin"] is not None and t["lmn"]["r2_lin"] > t["l2"]["r2_lin"]
         add = t["lmn"]["added_to_time"] > t["l2"]["added_to_time"]
+        if t["lmn"]["r"] is not None and t["lmn"]["r"] < 0:
+            out.append((s["seed"], "no: LMN rises as the test loss falls (r < 0)"
+                        + (", though its line fits better and adds more to −log step" if lin and add else "")))
+            continue
         out.append((s["seed"], "yes" if lin and add else "no" if not lin and not add else "mixed"))
     return out
 
@@ -242,7 +248,7 @@ def build(results=RESULTS, docs="docs"):
             md += ["", f"**Does LMN({layer}) track the test loss, {where}?** Test loss against each predictor "
                    "over the LMN rows of that window:\n",
                    track_table(summ, layer, window),
-                   "Better than L2 (a larger R² of a line and more R² added to −log step): "
+                   "Better than L2 (a larger R² of a line and more R² added to −log step, with r > 0 as in the MLP): "
                    + "; ".join(f"seed {seed}: {v}" for seed, v in better_than_l2(summ, window)) + ".\n"]
     trials = Path(results) / "trials.md"
     if trials.exists():
