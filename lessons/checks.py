@@ -993,3 +993,56 @@ def check_cross_entropy_in(fn, rng):
                                  f"to exactly 0 in this dtype; got {got[n]!r}")
         close(got, want, f"{np.dtype(dtype).name} losses (logits up to {np.abs(z).max():.0f})", rtol=0,
               atol=16 * eps * (1 + np.abs(z).max()))
+
+
+# --- 13 ------------------------------------------------------------------------------------
+
+def _small_transformer(rng, p=7, d=8, heads=2, d_mlp=16):
+    """A small transformer with nonzero biases, and every token pair of addition mod p."""
+    from lmn_edu import transformer
+    params = transformer.init_params(rng, p, p, d, heads, d_mlp)
+    params["b_in"], params["b_out"] = 0.1 * rng.normal(size=d_mlp), 0.1 * rng.normal(size=d)
+    a, b = np.meshgrid(np.arange(p), np.arange(p), indexing="ij")
+    return params, np.stack([a.ravel(), b.ravel()], axis=1)
+
+
+@exercise("13", stars=1, minutes=10,
+          forbid=("lmn_edu.transformer.embed", "lmn_edu.transformer.representations"),
+          hints=("tokens = np.column_stack([inputs, np.full(N, V)]) with V = W_E.shape[0] − 1; "
+                 "(W_E[tokens] + W_pos).reshape(N, -1)",))
+def check_embed_sequences(fn, rng):
+    from lmn_edu import transformer
+    for p, d in ((5, 4), (7, 8)):
+        params, inputs = _small_transformer(rng, p, d, 2, 8)
+        inputs = inputs[rng.permutation(len(inputs))[:13]]
+        close(fn(params, inputs), transformer.representations(params, inputs, 2)["emb"], "embedded sequences (N, 3·d)")
+
+
+@exercise("13", stars=2, minutes=25,
+          forbid=("lmn_edu.transformer.attention", "lmn_edu.transformer.stages", "lmn_edu.transformer.forward",
+                  "lmn_edu.transformer.representations", "lmn_edu.transformer.tail_function"),
+          hints=("reshape q to (M, H, d_head) and k, v to (M, 3, H, d_head); the scores are "
+                 "np.einsum('mhe,mthe->mht', q, k) / sqrt(d_head), softmax over t (the last axis)",
+                 "the residual is not added: the answer is z @ W_O, z the heads' mixes concatenated"))
+def check_attention_from_equals(fn, rng):
+    from lmn_edu import transformer
+    for heads in (1, 2, 4):
+        params, inputs = _small_transformer(rng, 7, 8, heads, 16)
+        x = transformer.embed(params, inputs[:11]) * 3.0               # larger scores: a softmax that matters
+        close(fn(params, x, heads), transformer.attention(params, x, heads), f"attention output with {heads} heads")
+
+
+@exercise("13", stars=3, minutes=40,
+          forbid=("lmn_edu.transformer.layers_lmn", "lmn_edu.transformer.tail_function", "lmn_edu.transformer.stages"),
+          hints=("points for 'emb': the flattened embedded sequences; for 'attn': x[:, 2] + attention(x) with "
+                 "x = those points reshaped to (N, 3, d)",
+                 "the tail from 'attn' is r -> unembed(mlp_block(r)); from 'emb' it first reshapes and applies "
+                 "the attention with its residual",
+                 "lmn_edu.linear_mapping_number(lmn_edu.connectivity_matrix(tail, points))"))
+def check_transformer_lmn(fn, rng):
+    from lmn_edu import transformer
+    params, inputs = _small_transformer(rng)
+    pts = inputs[rng.permutation(len(inputs))[:12]]
+    want = transformer.layers_lmn(params, pts, ("emb", "attn"), 2)
+    for layer in ("emb", "attn"):
+        close(fn(params, pts, 2, layer), want[layer], f"LMN({layer} → logits)", rtol=1e-8)

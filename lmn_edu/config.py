@@ -7,14 +7,20 @@ from .datasets import TASKS
 from .errors import LMNInputError, check_choice, check_int, check_real
 from .mlp import OUTPUTS
 from .mlp_lmn import LMN_LAYERS, PRECISIONS
+from .transformer import LMN_LAYERS as TRANSFORMER_LMN_LAYERS
+
+# The transformer's default LMN layers: the two whose tail is not affine (from mlp, LMN = 1).
+TRANSFORMER_LAYERS = ("emb", "attn")
 
 POINTS = ("train", "test", "all")
+MODELS = ("mlp", "transformer")
 
 # Limits on what sets an allocation or a file's size, checked before anything is allocated.
 MAX_STEPS = 10**9            # ~ weeks of CPU at a millisecond a step
 MAX_ROWS = 10**6             # rows of a run: each is ~1 KB in memory and in each history file
 MAX_N_LAMBDA = 10_000        # λ points per line (the paper: 21); memory grows with it
 MAX_LMN_LOG = 10_000         # log-spaced early LMN steps (at most lmn_every - 1 of them differ)
+MAX_PAIRS = 10**7            # input pairs of a task (add mod p has p²): the dataset and its logits
 MAX_PARAMS = 10**8           # the model's parameters: 0.8 GB in float64, AdamW keeps three copies
 
 
@@ -49,6 +55,14 @@ class RunConfig:
     precision_diagnostics: bool = False
     emb_dim: int = 32
     hidden: int = 100
+    # The transformer (model="transformer", lmn_edu/transformer.py); emb_dim and hidden are the MLP's.
+    model: str = "mlp"
+    modulus: int = 31                   # the p of task "add"
+    d_model: int = 128
+    n_heads: int = 4
+    d_mlp: int = 512
+    beta2: float = 0.999                # AdamW's second beta (Nanda et al.: 0.98)
+    lmn_n_points: int = 0               # LMN on a fixed random subsample of this many points; 0: all
 
     def validated(self):
         """Return a copy with checked, normalised values; raise LMNInputError naming any bad one."""
@@ -60,14 +74,22 @@ class RunConfig:
         check_choice("device", self.device, DEVICES)
         check_choice("dtype", self.dtype, DTYPES)
         check_choice("loss_dtype", self.loss_dtype, LOSS_DTYPES)
+        check_choice("model", self.model, MODELS)
         layers = (self.lmn_layers,) if isinstance(self.lmn_layers, str) else self.lmn_layers
         if not hasattr(layers, "__iter__"):
             raise LMNInputError(f"lmn_layers={self.lmn_layers!r} must be a list of layer names")
+        layers = tuple(layers)
+        if self.model == "transformer" and layers == ("h1",):
+            layers = TRANSFORMER_LAYERS                    # the MLP's default layer has no transformer twin
         for layer in layers:
-            check_choice("lmn_layers", layer, LMN_LAYERS)
+            check_choice("lmn_layers", layer, LMN_LAYERS if self.model == "mlp" else TRANSFORMER_LMN_LAYERS)
         layers = tuple(dict.fromkeys(layers))               # a layer named twice is measured once
         if not isinstance(self.out, str) or not self.out.strip():
             raise LMNInputError(f"out={self.out!r} must name a folder (empty is not one)")
+        if self.task != "add" and self.modulus != 31:
+            raise LMNInputError(f"modulus={self.modulus!r} applies to task 'add' only; {self.task!r} has a fixed size")
+        if self.model == "transformer" and check_int("d_model", self.d_model, 1) % check_int("n_heads", self.n_heads, 1):
+            raise LMNInputError(f"d_model={self.d_model} must be a multiple of n_heads={self.n_heads}")
         if self.backend == "numpy" and self.device == "cuda":
             raise LMNInputError("device='cuda' needs backend='torch'; the numpy backend runs on the CPU")
         try:
@@ -100,6 +122,12 @@ class RunConfig:
             n_lambda=check_int("n_lambda", self.n_lambda, 3, MAX_N_LAMBDA),
             emb_dim=check_int("emb_dim", self.emb_dim, 1),
             hidden=check_int("hidden", self.hidden, 1),
+            modulus=check_int("modulus", self.modulus, 2),
+            d_model=check_int("d_model", self.d_model, 1),
+            n_heads=check_int("n_heads", self.n_heads, 1),
+            d_mlp=check_int("d_mlp", self.d_mlp, 1),
+            beta2=check_real("beta2", self.beta2, ge=0.0, lt=1.0),
+            lmn_n_points=check_int("lmn_n_points", self.lmn_n_points, 0),
             lmn_layers=layers,
             snapshot_steps=snaps,
             dtype=dtype,
@@ -117,16 +145,24 @@ class RunConfig:
                 f"steps={self.steps} with eval_every={self.eval_every} and lmn_every={self.lmn_every} records up "
                 f"to {rows} rows, more than {MAX_ROWS} (each ~1 KB in memory and on disk); "
                 "evaluate less often (a larger eval_every or lmn_every) or train fewer steps")
-        vocab = 128                                # at least any task's vocabulary and classes
-        n = vocab * self.emb_dim + 2 * self.emb_dim * self.hidden + self.hidden ** 2 + self.hidden * vocab
+        if self.modulus ** 2 > MAX_PAIRS:
+            raise LMNInputError(f"modulus={self.modulus}: {self.modulus ** 2} pairs (a, b), more than {MAX_PAIRS}")
+        vocab = max(128, self.modulus + 1)         # at least any task's vocabulary and classes
+        if self.model == "transformer":            # embeddings and unembedding, attention's four maps, the MLP
+            n = 3 * vocab * self.d_model + 4 * self.d_model ** 2 + 2 * self.d_model * self.d_mlp
+            what = f"modulus={self.modulus}, d_model={self.d_model}, d_mlp={self.d_mlp}"
+        else:
+            n = vocab * self.emb_dim + 2 * self.emb_dim * self.hidden + self.hidden ** 2 + self.hidden * vocab
+            what = f"emb_dim={self.emb_dim}, hidden={self.hidden}"
         if n > MAX_PARAMS:
-            raise LMNInputError(f"emb_dim={self.emb_dim}, hidden={self.hidden}: about {n} params, more "
-                                f"than {MAX_PARAMS}")
+            raise LMNInputError(f"{what}: about {n} params, more than {MAX_PARAMS}")
 
     @property
     def run_dir(self):
-        """The run folder: ``<out>/<name>``, the name by default ``<task>-<backend>-s<seed>``."""
-        return Path(self.out) / (self.name or f"{self.task}-{self.backend}-s{self.seed}")
+        """The run folder: ``<out>/<name>``, the name by default ``<task>-<backend>-s<seed>``
+        (``transformer-<task>-<backend>-s<seed>`` for the transformer)."""
+        model = "" if self.model == "mlp" else f"{self.model}-"
+        return Path(self.out) / (self.name or f"{model}{self.task}-{self.backend}-s{self.seed}")
 
     def to_dict(self):
         d = asdict(self)

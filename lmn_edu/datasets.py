@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import LMNInputError, check_choice, check_real, check_rng, show
+from .errors import LMNInputError, check_choice, check_int, check_real, check_rng, show
 
 TASKS = ("add", "s4", "xor")
 
@@ -45,11 +45,15 @@ def _all_pairs(n):
     return np.stack([a.ravel(), b.ravel()], axis=1)  # (n*n, 2), row a*n + b
 
 
-def make_task(name):
-    """Build one of the tasks ``"add"``, ``"s4"``, ``"xor"`` with every input pair."""
+def make_task(name, modulus=31):
+    """Build one of the tasks ``"add"``, ``"s4"``, ``"xor"`` with every input pair.
+
+    ``modulus``: the p of ``add`` (31 in the paper, 113 in Nanda et al.'s transformer); the other
+    tasks have a fixed size.
+    """
     check_choice("task", name, TASKS)
     if name == "add":
-        p = 31
+        p = check_int("modulus", modulus, 2)
         inputs = _all_pairs(p)
         labels = (inputs[:, 0] + inputs[:, 1]) % p
         return Task(name, inputs, labels, vocab_size=p, n_classes=p)

@@ -138,4 +138,6 @@ class ArgumentParser(argparse.ArgumentParser):
     (no usage block)."""
 
     def error(self, message):
+        # control characters of a bad value (a stray carriage return) are escaped: one line, always
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
         self.exit(2, f"error: {message} (see --help)\n")

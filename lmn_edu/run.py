@@ -1,4 +1,5 @@
-"""The command line: ``python -m lmn_edu.run`` trains the paper's MLP and measures LMN.
+"""The command line: ``python -m lmn_edu.run`` trains the paper's MLP (or, ``--model transformer``,
+Nanda et al.'s one-layer transformer) and measures LMN.
 
 One run per (task, seed); each writes its run folder, runs/<task>-<backend>-s<seed>/ (see
 rundir.py), and figures/fig2.png in it.
@@ -22,13 +23,14 @@ from . import interrupts  # noqa: E402
 
 from .analysis import phase_steps
 from .backends import BACKENDS, DEVICES, DTYPES, LOSS_DTYPES
-from .config import POINTS, RunConfig
+from .config import MODELS, POINTS, TRANSFORMER_LAYERS, RunConfig
 from .datasets import TASKS
-from .errors import ArgumentParser, LMNInputError
+from .errors import ArgumentParser, LMNInputError, check_choice
 from .mlp import OUTPUTS
 from .mlp_lmn import PRECISIONS
 from .mlp_lmn import LMN_LAYERS
 from .train import TrainingDiverged, train
+from .transformer import LMN_LAYERS as TRANSFORMER_LMN_LAYERS
 
 D = RunConfig()
 EXIT_DONE, EXIT_DIVERGED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -54,8 +56,12 @@ def build_parser():
         epilog="exit status: 0 done, 1 training diverged, 2 bad input or environment, 130 interrupted "
                "(Ctrl-C), 143 stopped by SIGTERM, 129 by SIGHUP",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--model", default=D.model,
+                   help=f"one of {', '.join(MODELS)}: the paper's 3-layer SiLU MLP, or the one-layer transformer "
+                        "of Nanda et al. (ICLR 2023) on the sequence 'a b =' (lmn_edu/transformer.py)")
     p.add_argument("--task", nargs="+", default=[D.task], metavar="TASK",
                    help=f"one or more of {', '.join(TASKS)}")
+    p.add_argument("--modulus", type=int, default=D.modulus, help="the p of task add (Nanda et al.: 113)")
     p.add_argument("--backend", default=D.backend, help=f"one of {', '.join(BACKENDS)}")
     p.add_argument("--steps", type=int, default=D.steps, help="AdamW steps (full batch)")
     p.add_argument("--seed", type=int, nargs="+", default=[D.seed], help="one or more seeds (split and init)")
@@ -66,8 +72,12 @@ def build_parser():
     p.add_argument("--lmn-every", type=int, default=D.lmn_every, help="steps between regular LMN measurements")
     p.add_argument("--lmn-log", type=int, default=D.lmn_log,
                    help="extra LMN measurements, log-spaced before the first regular one (where LMN peaks)")
-    p.add_argument("--lmn-layers", nargs="*", default=list(D.lmn_layers), metavar="LAYER",
-                   help=f"layers to measure LMN from (to the output): {', '.join(LMN_LAYERS)}; none: no LMN")
+    p.add_argument("--lmn-layers", nargs="*", default=None, metavar="LAYER",
+                   help=f"layers to measure LMN from (to the output): {', '.join(LMN_LAYERS)} for the MLP, "
+                        f"{', '.join(TRANSFORMER_LMN_LAYERS)} for the transformer (default there: "
+                        f"{' '.join(TRANSFORMER_LAYERS)}, for the MLP: {' '.join(D.lmn_layers)}); none: no LMN")
+    p.add_argument("--lmn-n-points", type=int, default=D.lmn_n_points,
+                   help="measure LMN on a fixed random subsample of this many of the points; 0: all of them")
     p.add_argument("--lmn-points", default=D.lmn_points, help=f"points L is built on: {', '.join(POINTS)}")
     p.add_argument("--lmn-output", default=D.lmn_output, help=f"output LMN is measured to: {', '.join(OUTPUTS)}")
     p.add_argument("--n-lambda", type=int, default=D.n_lambda, help="λ points per line (eq 1), at least 3")
@@ -94,20 +104,39 @@ def build_parser():
                    help="CPU threads for BLAS/OpenMP (and torch), at most the CPUs here; 0: the libraries' "
                         "own choice. The arrays are small: one thread measured as fast alone and far faster "
                         "on a shared machine")
+    t = p.add_argument_group("transformer (--model transformer; Nanda et al.'s sizes by default)")
+    t.add_argument("--d-model", type=int, default=D.d_model, help="residual stream width")
+    t.add_argument("--n-heads", type=int, default=D.n_heads, help="attention heads (d_model / n_heads each)")
+    t.add_argument("--d-mlp", type=int, default=D.d_mlp, help="MLP hidden width")
+    p.add_argument("--beta2", type=float, default=D.beta2, help="AdamW's second beta (Nanda et al.: 0.98)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
 
+def lmn_layers(args):
+    """--lmn-layers as asked, or the model's default; a layer the model lacks is refused here (the
+    config maps its MLP default ("h1",) to the transformer's, which must not hide an explicit h1)."""
+    if args.lmn_layers is None:
+        return D.lmn_layers
+    if args.model == "transformer":
+        for layer in args.lmn_layers:
+            check_choice("lmn_layers", layer, TRANSFORMER_LMN_LAYERS)
+    return tuple(args.lmn_layers)
+
+
 def configs_from_args(args):
+    layers = lmn_layers(args)
     return [
         RunConfig(task=task, backend=args.backend, steps=args.steps, seed=seed,
                   train_frac=args.train_frac, lr=args.lr, weight_decay=args.weight_decay,
                   eval_every=args.eval_every, lmn_every=args.lmn_every, lmn_log=args.lmn_log,
-                  lmn_layers=tuple(args.lmn_layers), lmn_points=args.lmn_points,
+                  lmn_layers=layers, lmn_points=args.lmn_points,
                   lmn_output=args.lmn_output, n_lambda=args.n_lambda, lmn_precision=args.lmn_precision,
                   snapshot_steps=tuple(args.snapshot_steps), out=args.out, device=args.device,
                   dtype=args.dtype, loss_dtype=args.loss_dtype,
-                  precision_diagnostics=args.precision_diagnostics).validated()
+                  precision_diagnostics=args.precision_diagnostics, model=args.model, modulus=args.modulus,
+                  d_model=args.d_model, n_heads=args.n_heads, d_mlp=args.d_mlp, beta2=args.beta2,
+                  lmn_n_points=args.lmn_n_points).validated()
         for task in args.task for seed in args.seed
     ]
 
@@ -116,8 +145,9 @@ def save_figure(config, history):
     """figures/fig2.png beside the history."""
     from .plots import fig2
 
+    model = "" if config.model == "mlp" else f"{config.model}, "
     fig2(history.rows, config.run_dir / "figures" / "fig2.png",
-         title=f"{config.task}, {config.backend}, seed {config.seed}")
+         title=f"{model}{config.task}, {config.backend}, seed {config.seed}")
 
 
 def summary(config, history):

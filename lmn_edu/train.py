@@ -12,6 +12,7 @@ from .adamw import AdamW
 from .backends import get_backend
 from .datasets import make_task, split
 from .errors import LMNInputError, NotFiniteError
+from . import transformer
 from .mlp import init_params
 
 
@@ -54,9 +55,13 @@ def setup_run(config):
     so every backend starts from the same numbers.
     """
     rng = np.random.default_rng(config.seed)
-    task = make_task(config.task)
+    task = make_task(config.task, config.modulus)
     train_idx, test_idx = split(task, config.train_frac, rng)
-    params = init_params(rng, task.vocab_size, task.n_classes, config.emb_dim, config.hidden)
+    if config.model == "transformer":
+        params = transformer.init_params(rng, task.vocab_size, task.n_classes, config.d_model, config.n_heads,
+                                         config.d_mlp)
+    else:
+        params = init_params(rng, task.vocab_size, task.n_classes, config.emb_dim, config.hidden)
     return task, train_idx, test_idx, params
 
 
@@ -67,15 +72,22 @@ def start_backend(config, params=None):
     the seeded init (the split is the seed's either way).
     """
     task, train_idx, test_idx, init = setup_run(config)
-    backend = get_backend(config.backend, config.dtype, config.device, config.loss_dtype)
+    backend = get_backend(config.backend, config.dtype, config.device, config.loss_dtype,
+                          model=config.model, n_heads=config.n_heads)
     backend.setup(init if params is None else params, task, train_idx, test_idx,
-                  AdamW(lr=config.lr, weight_decay=config.weight_decay))
+                  AdamW(lr=config.lr, betas=(0.9, config.beta2), weight_decay=config.weight_decay))
     return backend, task, train_idx, test_idx
 
 
-def lmn_points(task, train_idx, test_idx, which):
-    """The token pairs L is built on: ``train`` (default), ``test`` or ``all``."""
+def lmn_points(task, train_idx, test_idx, which, n_points=0, seed=0):
+    """The token pairs L is built on: ``train`` (default), ``test`` or ``all``.
+
+    ``n_points`` > 0: a fixed random subsample of that many of them (all if fewer), drawn from
+    its own RNG seeded by ``seed`` (so it does not move the split or the init), in index order.
+    """
     idx = {"train": train_idx, "test": test_idx, "all": np.arange(len(task))}[which]
+    if 0 < n_points < len(idx):
+        idx = np.sort(np.random.default_rng([seed, 1]).choice(idx, n_points, replace=False))
     return task.inputs[idx]
 
 
@@ -143,7 +155,7 @@ def train(config, progress=None, callback=None, overwrite=False):
     lmn_at = lmn_schedule(config)
     snap_at = snapshot_steps(config, lmn_at)
     backend, task, train_idx, test_idx = start_backend(config)
-    points = lmn_points(task, train_idx, test_idx, config.lmn_points)
+    points = lmn_points(task, train_idx, test_idx, config.lmn_points, config.lmn_n_points, config.seed)
     columns = [f"lmn_{layer}" for layer in config.lmn_layers]
     if config.precision_diagnostics:
         from .precision import COLUMNS
@@ -230,5 +242,5 @@ def lmn_of_params(config, params, layers=None, points=None, output=None):
     if not layers:
         raise LMNInputError("layers is empty; name at least one layer to measure")
     backend, task, train_idx, test_idx = start_backend(config, params)
-    pts = lmn_points(task, train_idx, test_idx, points or config.lmn_points)
+    pts = lmn_points(task, train_idx, test_idx, points or config.lmn_points, config.lmn_n_points, config.seed)
     return backend.lmn(pts, layers, output or config.lmn_output, config.n_lambda, config.lmn_precision)

@@ -39,13 +39,19 @@ class Backend(Protocol):
         """Precision diagnostics of the current state (precision.COLUMNS -> value)."""
 
 
-def get_backend(name, dtype="float64", device="auto", loss_dtype="auto") -> Backend:
-    """A fresh backend ``name`` training in ``dtype`` on ``device``."""
+MODELS = ("mlp", "transformer")
+
+
+def get_backend(name, dtype="float64", device="auto", loss_dtype="auto", model="mlp", n_heads=4) -> Backend:
+    """A fresh backend ``name`` training ``model`` in ``dtype`` on ``device``.
+
+    ``model``: "mlp" (mlp.py's params) or "transformer" (transformer.py's, with ``n_heads``)."""
     check_choice("backend", name, BACKENDS)
     check_choice("loss_dtype", loss_dtype, LOSS_DTYPES)
+    check_choice("model", model, MODELS)
     if name == "numpy":
         from .numpy_backend import NumpyBackend
-        return NumpyBackend(dtype=dtype, loss_dtype=loss_dtype)
+        return NumpyBackend(dtype=dtype, loss_dtype=loss_dtype, model=model, n_heads=n_heads)
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -53,4 +59,4 @@ def get_backend(name, dtype="float64", device="auto", loss_dtype="auto") -> Back
             "backend='torch' needs PyTorch, which is not installed; "
             "install it (pip install torch==2.13.0, or pip install -e .[torch]) or use backend='numpy'") from None
     from .torch_backend import TorchBackend
-    return TorchBackend(dtype=dtype, device=device, loss_dtype=loss_dtype)
+    return TorchBackend(dtype=dtype, device=device, loss_dtype=loss_dtype, model=model, n_heads=n_heads)

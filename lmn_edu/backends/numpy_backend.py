@@ -2,7 +2,7 @@
 import numpy as np
 from autograd import value_and_grad
 
-from .. import precision
+from .. import precision, transformer
 from ..errors import check_choice
 from ..mlp import accuracy, cross_entropy, forward, l2_norm
 from ..mlp_lmn import layers_lmn
@@ -12,8 +12,16 @@ class NumpyBackend:
     name = "numpy"
     device_name = "cpu"
 
-    def __init__(self, dtype="float64", loss_dtype="auto"):
+    def __init__(self, dtype="float64", loss_dtype="auto", model="mlp", n_heads=4):
         check_choice("dtype", dtype, ("float32", "float64"))
+        if model == "transformer":          # the same loop, another network (lmn_edu/transformer.py)
+            self._forward = lambda params, inputs: transformer.forward(params, inputs, n_heads)
+            self._layers_lmn = lambda params, points, layers, output, n_lambda, precision: transformer.layers_lmn(
+                params, points, layers, n_heads, output, n_lambda, precision=precision)
+        else:
+            self._forward = forward
+            self._layers_lmn = lambda params, points, layers, output, n_lambda, precision: layers_lmn(
+                params, points, layers, output, n_lambda, precision=precision)
         self.dtype = np.dtype(dtype)
         # "float64": the logits are cast up before the loss, so the loss and its gradient are
         # float64; autograd casts the gradient back to the params' dtype at the cast.
@@ -22,7 +30,7 @@ class NumpyBackend:
 
     def _logits(self, params, inputs):
         """Logits in the loss dtype: computed in the params' dtype, then cast (a no-op on "auto")."""
-        return forward(params, inputs).astype(self.loss_dtype)
+        return self._forward(params, inputs).astype(self.loss_dtype)
 
     def _loss(self, params, inputs, labels):
         return cross_entropy(self._logits(params, inputs), labels)
@@ -53,7 +61,7 @@ class NumpyBackend:
         }
 
     def lmn(self, points, layers=("h1",), output="logits", n_lambda=21, precision="float64"):
-        return layers_lmn(self._params, points, layers, output, n_lambda, precision=precision)
+        return self._layers_lmn(self._params, points, layers, output, n_lambda, precision)
 
     def params(self):
         return {k: v.copy() for k, v in self._params.items()}

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import DEVICES
+from . import DEVICES, torch_transformer
 from .. import precision
 from ..errors import LMNInputError, check_choice
 from .. import engine
@@ -18,6 +18,7 @@ from ..lmn import linear_mapping_number
 from ..mlp import OUTPUTS, stage_table, tail_stages
 from ..mlp_lmn import LMN_LAYERS, PRECISIONS
 from ..ops import torch_ops
+from ..transformer import LMN_LAYERS as TRANSFORMER_LMN_LAYERS
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -69,8 +70,9 @@ def forward(p, inputs):
 class TorchBackend:
     name = "torch"
 
-    def __init__(self, dtype="float32", device="auto", loss_dtype="auto"):
+    def __init__(self, dtype="float32", device="auto", loss_dtype="auto", model="mlp", n_heads=4):
         check_choice("dtype", dtype, tuple(TORCH_DTYPES))
+        self.model, self.n_heads = model, n_heads     # "transformer": torch_transformer.py's network
         self.dtype = TORCH_DTYPES[dtype]
         # "float64": the logits are cast up before the loss, so the loss and its gradient are
         # float64; autograd casts the gradient back to the params' dtype at the cast.
@@ -131,9 +133,22 @@ class TorchBackend:
     def _connectivity(self, p, reps, layer, output, n_lambda, precision):
         # The tail as engine stages (engine.py: the affine prefix, the factored exponentials, r²
         # in float64), in the LMN precision, whatever the training dtype.
-        check_choice("layer", layer, LMN_LAYERS)
-        return engine.connectivity(reps[layer], tail_stages(p, layer, output), n_lambda,
-                                   ops=torch_ops(self.device), dtype=precision)
+        if self.model == "transformer":
+            check_choice("layer", layer, TRANSFORMER_LMN_LAYERS)
+            tp = {k: v.to(TORCH_DTYPES[precision]) for k, v in p.items()}   # the fn stages run in its dtype
+            stages = torch_transformer.tail_stages(tp, layer, self.n_heads, output)
+        else:
+            check_choice("layer", layer, LMN_LAYERS)
+            stages = tail_stages(p, layer, output)
+        return engine.connectivity(reps[layer], stages, n_lambda, ops=torch_ops(self.device), dtype=precision)
+
+    def _representations(self, p, points, output):
+        if self.model != "transformer":
+            return self._reps(p, points, output)
+        points = np.asarray(points)
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise LMNInputError(f"inputs must have shape (N, 2) token pairs, got {points.shape}")
+        return torch_transformer.representations(p, self._tensor(points, torch.long), self.n_heads, output)
 
     def connectivity(self, points, layer="h1", output="logits", n_lambda=21, precision="float64"):
         """The connectivity matrix L (N, N), float64 NumPy, from ``layer`` to ``output`` on ``points``.
@@ -144,17 +159,21 @@ class TorchBackend:
         check_choice("precision", precision, PRECISIONS)
         with torch.no_grad():
             p = self._lmn_params()
-            return self._connectivity(p, self._reps(p, points, output), layer, output, n_lambda, precision)
+            return self._connectivity(p, self._representations(p, points, output), layer, output, n_lambda,
+                                      precision)
 
     def lmn(self, points, layers=("h1",), output="logits", n_lambda=21, precision="float64"):
         """LMN from each layer to ``output`` on the token pairs ``points``: dict layer -> LMN."""
+        allowed = TRANSFORMER_LMN_LAYERS if self.model == "transformer" else LMN_LAYERS
         if isinstance(layers, str) or len(layers) == 0:
-            raise LMNInputError(f"layers={layers!r} must be a non-empty list of {LMN_LAYERS}")
+            raise LMNInputError(f"layers={layers!r} must be a non-empty list of {allowed}")
+        for layer in layers:
+            check_choice("layer", layer, allowed)
         check_choice("output", output, OUTPUTS)
         check_choice("precision", precision, PRECISIONS)
         with torch.no_grad():
             p = self._lmn_params()
-            reps = self._reps(p, points, output)                 # computed once for every layer
+            reps = self._representations(p, points, output)      # computed once for every layer
             return {layer: linear_mapping_number(self._connectivity(p, reps, layer, output, n_lambda, precision))
                     for layer in layers}
 
@@ -163,6 +182,8 @@ class TorchBackend:
 
     def _logits(self, p, inputs):
         """Logits in the loss dtype: computed in the params' dtype, then cast (a no-op on "auto")."""
+        if self.model == "transformer":
+            return torch_transformer.forward(p, inputs, self.n_heads).to(self.loss_dtype)
         return forward(p, inputs).to(self.loss_dtype)
 
     def diagnostics(self):

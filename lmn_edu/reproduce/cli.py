@@ -29,7 +29,7 @@ from .protocol import SEEDS
 CHECKOUT = Path(__file__).resolve().parents[2]
 PAPER = CHECKOUT / "results" / "paper"
 PARTS = ("runs", "readings", "appendix-b", "tidy", "split-init", "precision")
-COMMANDS = ("all", *PARTS, "report", "plan", "train")
+COMMANDS = ("all", *PARTS, "report", "transformer", "plan", "train")
 HELP = {"all": "regenerate every part, then the report: resumable, prints its plan and estimate first",
         "runs": "train the nine runs (no LMN in the loop) and measure LMN at the plan's steps",
         "readings": "measure LMN under each reading on the add runs' snapshots",
@@ -38,6 +38,8 @@ HELP = {"all": "regenerate every part, then the report: resumable, prints its pl
         "split-init": "train S4's split × init cells",
         "precision": "train the S4 precision study (float32, float64, float32 with the loss in float64)",
         "report": "write docs/reproduction.md and its figures from a results folder",
+        "transformer": "beyond the paper: write docs/transformer.md and its figures from the committed "
+                       "transformer runs (results/transformer)",
         "plan": "print the plan and the time estimate on this machine; train nothing"}
 
 
@@ -65,6 +67,10 @@ def build_parser():
     r.add_argument("--docs", default="docs", help="folder for reproduction.md and figures/reproduction/")
     r.add_argument("--tasks", nargs="+", default=list(TASKS), metavar="TASK", help=f"of {', '.join(TASKS)}")
     r.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS), help="seeds")
+    t = sub.add_parser("transformer", help=HELP["transformer"], description=HELP["transformer"])
+    t.add_argument("--from", dest="from_dir", default=str(CHECKOUT / "results" / "transformer"), metavar="DIR",
+                   help="the folder of the transformer run folders")
+    t.add_argument("--docs", default="docs", help="folder for transformer.md and figures/transformer/")
     train_cli.add_arguments(sub.add_parser("train", help=train_cli.HELP, description=train_cli.HELP,
                                            formatter_class=argparse.ArgumentDefaultsHelpFormatter))
     return p
@@ -162,6 +168,13 @@ def _run(args):
             check_choice("task", task, TASKS)
         from .report import build_report
         log(f"wrote {build_report(args.from_dir, args.docs, args.tasks, args.seeds)}")
+    elif args.command == "transformer":
+        if not Path(args.from_dir).is_dir():
+            raise LMNInputError(f"--from {args.from_dir!r} is not a folder of transformer run folders "
+                                "(the committed ones are results/transformer in the project's checkout)")
+        from ..transformer_report import build as build_transformer
+        build_transformer(args.from_dir, args.docs)
+        log(f"wrote {Path(args.docs) / 'transformer.md'}")
     elif args.command == "train":
         train_cli.run(args, log)
     else:
