@@ -300,6 +300,7 @@ class LMNMonitor:
 
 def _describe(model):
     """What config.json's "model" says when you do not: the model's class name(s)."""
+    # one string, as every run folder's "model" is (rundir checks it): "x: Sequential, h1: Sequential"
     if isinstance(model, dict):
-        return {k: _describe(v[1] if isinstance(v, tuple) else v) for k, v in model.items()}
+        return ", ".join(f"{k}: {_describe(v[1] if isinstance(v, tuple) else v)}" for k, v in model.items())
     return getattr(model, "__name__", type(model).__name__)
