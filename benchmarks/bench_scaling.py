@@ -70,8 +70,8 @@ def lmn_function(args):
 
 def child(args, n):
     """In a fresh process: CPU (or, on a GPU, wall) time of one LMN at N = n, then the
-    tracemalloc peak of another (host memory), and the peak RSS growth (on a GPU: the device's
-    peak allocation). Prints four numbers."""
+    tracemalloc peak of another (host memory), and the peak RSS growth. On a GPU: the peak RSS
+    growth and the device's peak allocation of the one run. Prints four numbers."""
     import resource
     import tracemalloc
     params, inputs = setup(n, args.vocab)
@@ -83,14 +83,15 @@ def child(args, n):
     value = fn(params, inputs)
     t = now() - t0
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    grown = (rss1 - rss0) * 1024                             # ru_maxrss is in KiB on Linux
+    if args.device != "cpu":                                 # on a GPU: the device's peak, and no second run
+        import torch
+        print(t, grown, torch.cuda.max_memory_allocated(), value)
+        return
     tracemalloc.start()
     fn(params, inputs)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    grown = (rss1 - rss0) * 1024                             # ru_maxrss is in KiB on Linux
-    if args.device != "cpu":                                 # on a GPU: the device's peak instead
-        import torch
-        grown = torch.cuda.max_memory_allocated()
     print(t, peak, grown, value)
 
 
@@ -129,12 +130,12 @@ def main(argv=None):
         pairs = n * (n - 1) // 2
         rows.append((n, pairs, f"{t:.2f}", f"{t / pairs * 1e6:.2f}", f"{peak / 1e6:.1f}", f"{n * n * 8 / 1e6:.1f}",
                      f"{rss / 1e6:.1f}", f"{value:.2f}"))
-    third = "peak RSS growth MB" if args.device == "cpu" else "device peak MB"
-    print(common.table(["N", "pairs", "LMN s", "µs per pair", "tracemalloc peak MB", "L alone MB",
-                        third, "LMN"], rows))
+    host, third = ("tracemalloc peak MB", "peak RSS growth MB") if args.device == "cpu" else (
+        "peak RSS growth MB", "device peak MB")
+    print(common.table(["N", "pairs", "LMN s", "µs per pair", host, "L alone MB", third, "LMN"], rows))
     ns = sorted(args.ns)
     print(f"\nfitted exponents over N = {ns[-max(2, (len(ns) + 1) // 2):]}: time ∝ N^{slope(ns, ts):.2f}, "
-          f"memory (tracemalloc peak) ∝ N^{slope(ns, mems):.2f}")
+          f"memory ({host[:-3]}) ∝ N^{slope(ns, mems):.2f}")
 
 
 if __name__ == "__main__":
