@@ -5,6 +5,8 @@ all pairs' lines at once would take O(N² · n_lambda · width) memory (gigabyte
 the loops (lmn.connectivity_matrix, mlp_lmn's fast path, torch_lmn) walk the pairs i < j in
 chunks whose largest array holds about CHUNK_FLOATS numbers, whatever N is.
 """
+import math
+
 import numpy as np
 
 # Pairs evaluated at once are chosen so that the largest array of a chunk holds about
@@ -15,15 +17,25 @@ import numpy as np
 CHUNK_FLOATS = 131_072
 
 
+def chunk_pairs(per_pair_floats, max_floats=None):
+    """The chunk rule: how many pairs a chunk holds, max(1, max_floats // per_pair_floats).
+
+    ``per_pair_floats``: the floats one pair adds to the largest array of a chunk;
+    ``max_floats``: that array's budget (default CHUNK_FLOATS; the engine's ops tables set
+    their own, e.g. larger on a GPU).
+    """
+    max_floats = CHUNK_FLOATS if max_floats is None else max_floats
+    return max(1, int(max_floats // max(per_pair_floats, 1)))
+
+
 def pair_chunks(n, per_pair_floats, max_floats=None):
     """Yield (i, j) index arrays covering every pair i < j of n points, in bounded chunks.
 
-    Each chunk holds at most max(1, max_floats // per_pair_floats) pairs, in the order of
+    Each chunk holds at most ``chunk_pairs(per_pair_floats, max_floats)`` pairs, in the order of
     ``np.triu_indices(n, 1)``. The indices are made chunk by chunk (pair number k → row i by
     a search over the rows' first pair numbers), so memory is O(chunk + n), not O(n²).
     """
-    max_floats = CHUNK_FLOATS if max_floats is None else max_floats
-    size = max(1, int(max_floats // max(per_pair_floats, 1)))
+    size = chunk_pairs(per_pair_floats, max_floats)
     r = np.arange(n)
     first = r * (2 * n - r - 1) // 2                        # (n,) number of the pair (r, r + 1)
     n_pairs = n * (n - 1) // 2
@@ -33,6 +45,37 @@ def pair_chunks(n, per_pair_floats, max_floats=None):
         yield i, k - first[i] + i + 1
 
 
+def tile_shape(per_pair_floats, max_floats=None):
+    """(rows, cols) of the tiles of pair_tiles: about √ of chunk_pairs each."""
+    size = chunk_pairs(per_pair_floats, max_floats)
+    rows = max(1, math.isqrt(size))
+    return rows, max(1, size // rows)
+
+
+def pair_tiles(n, per_pair_floats, max_floats=None, cols=None):
+    """Yield tiles (r0, r1, c0, c1): rows i in [r0, r1) × columns j in [c0, c1), covering every
+    pair i < j of n points with j in ``cols`` = (lo, hi) (default all) exactly once.
+
+    A tile holds at most ``chunk_pairs(per_pair_floats, max_floats)`` pairs, about √ of them
+    per side, so that a tile's lines are sums of a row block's and a column block's tables
+    (engine.py) with no gather. Pairs of a tile with j <= i are not pairs: the caller skips
+    them (only tiles on the diagonal have some: a share of about rows-per-tile / n).
+    """
+    lo, hi = (0, n) if cols is None else cols
+    rows, width = tile_shape(per_pair_floats, max_floats)
+    for r0 in range(0, hi - 1, rows):
+        r1 = min(r0 + rows, hi - 1)
+        for c0 in range(max(lo, r0 + 1), hi, width):
+            yield r0, r1, c0, min(c0 + width, hi)
+
+
+def _dtype_name(dtype):
+    try:
+        return np.dtype(dtype).name
+    except TypeError:                                        # a torch dtype
+        return str(dtype)
+
+
 class Scratch:
     """Named arrays, reused by every chunk; one grows when a chunk needs more.
 
@@ -40,13 +83,14 @@ class Scratch:
     arithmetic itself (docs/benchmarks.md), so the fast path writes into these instead.
     """
 
-    def __init__(self):
+    def __init__(self, empty=np.empty):
         self._flat = {}
+        self._empty = empty                                  # np.empty, or the torch ops' empty
 
     def __call__(self, name, shape, dtype=np.float64):
-        size, key = int(np.prod(shape)), (name, np.dtype(dtype).name)
-        if key not in self._flat or self._flat[key].size < size:
-            self._flat[key] = np.empty(size, dtype)
+        size, key = math.prod(shape), (name, _dtype_name(dtype))
+        if key not in self._flat or self._flat[key].shape[0] < size:
+            self._flat[key] = self._empty((size,), dtype)
         return self._flat[key][:size].reshape(shape)
 
     def as_float64(self, name, x):

@@ -11,10 +11,16 @@ r² is 0/0 (the flat-line rule), then the input checks. It is generic: f is any 
 batch of points. ``mlp_lmn.py`` has the fast path for the layers of our MLP; ``chunking.py``
 keeps the pair loop's memory bounded.
 """
+import os
+
 import numpy as np
 
 from .chunking import pair_chunks
 from .errors import LMNInputError, NotFiniteError, check_array, check_int, check_real, show
+
+
+# More λ points than this add nothing measurable and cost time and memory linearly.
+MAX_N_LAMBDA = 100_000
 
 
 # --- eq (1): the line between two points --------------------------------------------------
@@ -25,7 +31,7 @@ def lambdas(n_lambda=21):
     At least 3 points: a line through two points fits any curve, so with n_lambda = 2 every
     r² would be 1 and LMN always 1.
     """
-    n_lambda = check_int("n_lambda", n_lambda, 1)
+    n_lambda = check_int("n_lambda", n_lambda, 1, MAX_N_LAMBDA)
     if n_lambda < 3:
         raise LMNInputError(f"n_lambda={n_lambda} must be at least 3: every r² of a line through two points is 1")
     return np.linspace(0.0, 1.0, n_lambda)
@@ -39,17 +45,20 @@ def r_squared(y, lam, rtol=None):
     r² = cov(y, λ)² / (var(y) var(λ)), the squared Pearson correlation (footnote 2 of the
     paper). A curve that is constant along the line is linear, but its r² is 0/0: it counts
     as r² = 1 (the flat-line rule, see ``flat_rtol``). ``rtol`` defaults to the tolerance of
-    y's dtype: the precision of the arithmetic that produced the curve.
+    y's dtype: the precision of the arithmetic that produced the curve. Each curve is divided
+    by a power of two near its largest |y| first, so r² is right at any finite scale.
     """
     y, lam = _check_curves(y, lam, rtol)
     rtol = flat_rtol(y.dtype) if rtol is None else rtol
-    y = y.astype(np.float64, copy=False)
+    y = y.astype(np.float64)
+    scale = np.abs(y).max(axis=(1, 2))                      # (P,) each curve's largest |y|
+    s = pow2_below(scale)                                   # (P,) a power of two: dividing by it is exact
+    y /= s[:, None, None]                                   # each curve at scale ~1: no overflow, no underflow
     lc = lam - lam.mean()                                   # (n_lambda,)
     yc = y - y.mean(axis=1, keepdims=True)                  # (P, n_lambda, d)
     cov = np.einsum("l,pld->pd", lc, yc)                    # (P, d)
     var_y = np.einsum("pld,pld->pd", yc, yc)                # (P, d)
-    scale = np.abs(y).max(axis=(1, 2))                      # (P,)
-    return r_squared_from_sums(cov, var_y, lc @ lc, scale, len(lam), rtol)
+    return r_squared_from_sums(cov, var_y, lc @ lc, scale / s, len(lam), rtol)
 
 
 def connectivity_matrix(f, X, n_lambda=21):
@@ -62,10 +71,12 @@ def connectivity_matrix(f, X, n_lambda=21):
     """
     if not callable(f):
         raise LMNInputError(f"f must be a function of a batch (M, d_in) -> (M, d_out), got {show(f)}")
-    X = _check_points(X)
+    X = as_float_points("X", X).astype(np.float64)         # (N, d_in): no wrapping, no rounding of x_j − x_i
     lam = lambdas(n_lambda)
     n_lambda = len(lam)                                      # an int, also when given as 21.0
     n, d_in = X.shape
+    check_size("X", n * n, "the matrix L (N × N)")
+    check_size("n_lambda", 2 * n_lambda * d_in, "one line's points (n_lambda × d_in)")
     L = np.eye(n)
     for i, j in pair_chunks(n, n_lambda * d_in):
         xi, xj = X[i], X[j]                                                      # (P, d_in)
@@ -132,18 +143,24 @@ def flat_rtol(dtype):
     return max(FLAT_RTOL, FLAT_ULPS * float(np.finfo(dtype).eps))
 
 
-def r_squared_from_sums(cov, var_y, var_l, scale, n, rtol):
+def r_squared_from_sums(cov, var_y, var_l, scale, n, rtol, ops=np):
     """r² = cov² / (var_y var_l) with the flat-line rule, from the centred sums of r_squared.
 
-    cov, var_y: (P, d) sums Σ(λ−λ̄)(y−ȳ) and Σ(y−ȳ)² over the n points of each curve;
-    var_l = Σ(λ−λ̄)²; scale: (P,) the largest |y| on each curve; rtol: ``flat_rtol`` of the
-    curve's arithmetic. Shared by r_squared and the fast path (mlp_lmn.py).
+    cov, var_y: (P, …, d) sums Σ(λ−λ̄)(y−ȳ) and Σ(y−ȳ)² over the n points of each curve;
+    var_l = Σ(λ−λ̄)²; scale: (P, …) the largest |y| on each curve (the sums and the scale of a
+    curve divided by the same number, so that neither overflows); rtol: ``flat_rtol`` of the
+    curve's arithmetic. Shared by r_squared and the engine (engine.py, with its ``ops`` table,
+    which has ``where`` and ``clip`` as NumPy does).
     """
-    flat = var_y <= (rtol * scale[:, None]) ** 2 * n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r2 = cov ** 2 / (var_y * var_l)
-    r2 = np.where(flat, 1.0, r2)
-    return np.clip(r2, 0.0, 1.0)
+    flat = var_y <= (rtol * scale[..., None]) ** 2 * n
+    r2 = cov ** 2 / (ops.where(flat, 1.0, var_y) * var_l)   # 0/0 where flat: replaced by 1 below
+    return ops.clip(ops.where(flat, 1.0, r2), 0.0, 1.0)
+
+
+def pow2_below(x):
+    """2^e with 2^e <= x < 2^(e+1) for x > 0, and 1 where x is 0: a scale that divides exactly."""
+    _, e = np.frexp(x)
+    return np.where(x > 0, np.ldexp(1.0, e - 1), 1.0)
 
 
 def is_point(dx):
@@ -157,13 +174,62 @@ def is_point(dx):
 
 # --- input checks -----------------------------------------------------------------------------
 
-def _check_points(X):
-    X = check_array("X", X, ndim=2, what="(N points, d_in)")
+# Integers up to 2^53 are exact in float64; beyond, two different points could become equal.
+_EXACT_INT = 2 ** 53
+
+
+def as_float_points(name, X):
+    """Points (N, d) as float64, before any arithmetic: integer points would wrap in x_j − x_i
+    (uint8: 3 − 5 = 254) and float16 points would round the line in float16.
+
+    float32 and float64 stay what they are (float64 holds float32 exactly, and the engine runs
+    a tail in its own dtype); other floats, and integers up to 2^53, become float64 if that
+    holds them exactly. bool, complex, object and larger integers are refused, naming ``name``.
+    """
+    X = check_array(name, X, ndim=2, what="(N points, d_in)")
     if X.shape[0] < 1 or X.shape[1] < 1:
-        raise LMNInputError(f"X must hold at least one point of at least one dimension, got shape {X.shape}")
-    if X.dtype.kind == "f" and not np.all(np.isfinite(X)):
-        raise NotFiniteError("X must hold finite numbers (found NaN or inf)")
+        raise LMNInputError(f"{name} must hold at least one point of at least one dimension, got shape {X.shape}")
+    if X.dtype.kind in "iu":
+        if X.size and (int(X.max()) > _EXACT_INT or int(X.min()) < -_EXACT_INT):
+            raise LMNInputError(f"{name} holds integers beyond 2^53, which float64 cannot hold exactly; "
+                                "convert them to floats yourself if rounding is acceptable")
+        return X.astype(np.float64)
+    if not np.all(np.isfinite(X)):
+        raise NotFiniteError(f"{name} must hold finite numbers (found NaN or inf)")
+    if X.dtype not in (np.float32, np.float64):
+        X64 = X.astype(np.float64)
+        if not np.array_equal(X64, X):
+            raise LMNInputError(f"{name} has dtype {X.dtype}, whose values float64 cannot hold exactly; "
+                                "convert them to float64 yourself if rounding is acceptable")
+        return X64
     return X
+
+
+def available_bytes():
+    """Memory this process could still allocate (Linux: MemAvailable; elsewhere: free pages)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None                                          # unknown: no check
+
+
+def check_size(name, floats, what):
+    """Refuse, naming ``name``, an allocation of ``floats`` float64 numbers that exceeds the memory
+    available, before it is attempted (a raw MemoryError would name nothing)."""
+    need, have = 8 * int(floats), available_bytes()
+    if have is not None and need > have:
+        raise LMNInputError(f"{name} is too large: {what} needs {need / 2 ** 30:.1f} GiB, "
+                            f"more than the {have / 2 ** 30:.1f} GiB of memory available")
+
+def _check_points(X):
+    return as_float_points("X", X)
 
 
 def _check_L(L):

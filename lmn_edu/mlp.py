@@ -132,26 +132,52 @@ def embed(params, inputs):
     return anp.concatenate([take(E, inputs[:, 0]), take(E, inputs[:, 1])], axis=1)
 
 
-def stages(params, output="logits"):
-    """The network after the embedding, as a list of (name, kind, fn).
+# The network after the embedding, described once, as data: (the representation a stage
+# produces, its kind, the params it reads). The NumPy forward (stages, below), the torch forward
+# (backends/torch_backend.py) and the LMN tails (tail_stages, for engine.py) are built from it.
+STAGES = (
+    ("z1", "affine", ("W1", "b1")),
+    ("h1", "silu", ()),
+    ("z2", "affine", ("W2", "b2")),
+    ("h2", "silu", ()),
+    ("logits", "affine", ("W3", "b3")),
+)
+OUTPUT_STAGES = {"logits": (), "probs": (("probs", "softmax", ()),)}
 
-    ``name`` is the representation the stage produces; ``kind`` is ``"affine"`` or
-    ``"nonlinear"``. LMN code uses the kinds (see mlp_lmn.py): an affine stage commutes
-    with interpolation along a line, a nonlinear one does not.
-    """
+
+def stage_table(output="logits"):
+    """STAGES, then the stages that turn logits into ``output``: [(name, kind, param names)]."""
     if output not in OUTPUTS:
         raise LMNInputError(f"output={output!r} is not allowed; choose one of {OUTPUTS}")
-    p = params
-    out = [
-        ("z1", "affine", lambda x: anp.dot(x, p["W1"]) + p["b1"]),
-        ("h1", "nonlinear", silu),
-        ("z2", "affine", lambda x: anp.dot(x, p["W2"]) + p["b2"]),
-        ("h2", "nonlinear", silu),
-        ("logits", "affine", lambda x: anp.dot(x, p["W3"]) + p["b3"]),
-    ]
-    if output == "probs":
-        out.append(("probs", "nonlinear", softmax))
+    return list(STAGES + OUTPUT_STAGES[output])
+
+
+def stages(params, output="logits"):
+    """The network after the embedding, as a list of (name, kind, fn), built from STAGES.
+
+    ``name`` is the representation the stage produces; ``kind`` is ``"affine"`` or
+    ``"nonlinear"``: an affine stage commutes with interpolation along a line, a nonlinear one
+    does not (engine.py). The params are read when a stage runs.
+    """
+    activations = {"silu": silu, "softmax": softmax}         # looked up now: the current definitions
+    out = []
+    for name, kind, keys in stage_table(output):
+        if kind == "affine":
+            out.append((name, "affine", lambda x, w=keys[0], b=keys[1]: anp.dot(x, params[w]) + params[b]))
+        else:
+            out.append((name, "nonlinear", activations[kind]))
     return out
+
+
+def tail_stages(params, layer, output="logits"):
+    """The network from representation ``layer`` to ``output`` as engine stages (engine.py):
+    [("affine", W, b), ("silu",), …], with params' arrays as they are (NumPy or torch)."""
+    table = stage_table(output)
+    names = ["emb"] + [name for name, _, _ in table]
+    if layer not in names:
+        raise LMNInputError(f"layer={layer!r} is not allowed; choose one of {tuple(names)}")
+    return [("affine", params[keys[0]], params[keys[1]]) if kind == "affine" else (kind,)
+            for _, kind, keys in table[names.index(layer):]]
 
 
 def representations(params, inputs):

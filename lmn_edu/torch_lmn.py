@@ -1,11 +1,11 @@
 """LMN with torch: eq (1)–(3) evaluated on the device, for our MLP and for any torch module.
 
 This module imports torch, so it is only imported on use (``import lmn_edu`` does not need torch).
-The algorithm is that of lmn.py and mlp_lmn.py: pairs i < j in chunks of bounded memory, the
-endpoints λ = 0 and λ = 1 computed once per point, r² with the flat-line rule of
-``lmn.r_squared`` in float64 (with the tolerance of the tail's dtype, ``lmn.flat_rtol``), L_ij = 1
-for a line from a point to itself (``lmn.is_point``), L assembled on the host in float64 and its
-eigenvalues taken by NumPy (``lmn.linear_mapping_number``).
+The pair loop of eq (1)–(2) is engine.py's, run with the torch ops table (torch_ops.py): pairs
+i < j in tiles of bounded memory, the endpoints λ = 0 and λ = 1 computed once per point, r² from
+sums in float64 with the flat-line rule (``lmn.flat_rtol`` of the tail's dtype) and L_ij = 1 for a
+line from a point to itself; L assembled on the host in float64 and its eigenvalues taken by
+NumPy (``lmn.linear_mapping_number``).
 
 For your own network::
 
@@ -17,88 +17,24 @@ For your own network::
 import numpy as np
 import torch
 
-from .errors import LMNInputError, NotFiniteError
-from .chunking import pair_chunks
-from .lmn import _check_points, flat_rtol, lambdas, linear_mapping_number
-
-# Pairs per chunk: the largest array of a chunk holds about this many numbers. On the CPU,
-# 2^19 (4 MB of float64) measured fastest for the paper's MLP, one thread: smaller chunks pay
-# torch's per-call overhead, larger ones fall out of the cache. On a GPU, bigger chunks mean
-# fewer kernel launches (2^26 floats: 256 MB of float32).
-CPU_CHUNK_FLOATS = 2 ** 19
-CUDA_CHUNK_FLOATS = 2 ** 26
-
-
-def chunk_floats(device):
-    return CUDA_CHUNK_FLOATS if torch.device(device).type == "cuda" else CPU_CHUNK_FLOATS
-
-
-def _numpy_dtype(dtype):
-    """The NumPy dtype whose flat-line tolerance fits a torch dtype (coarser floats: float16's)."""
-    return {torch.float64: np.float64, torch.float32: np.float32}.get(dtype, np.float16)
-
-
-def r_squared(y, lam, rtol):
-    """``lmn.r_squared`` on the device, λ-major: y (n_lambda, P, d) -> r² (P, d) in float64.
-
-    ``lam`` is a float64 tensor (n_lambda,); ``rtol`` the flat-line tolerance (``lmn.flat_rtol``).
-    """
-    y = y.to(torch.float64)
-    lc = lam - lam.mean()                                    # (n_lambda,)
-    yc = y - y.mean(dim=0, keepdim=True)                     # (n_lambda, P, d)
-    cov = torch.tensordot(lc, yc, dims=1)                    # (P, d)
-    var_y = (yc * yc).sum(dim=0)                             # (P, d)
-    var_l = lc @ lc
-    scale = y.abs().amax(dim=(0, 2))                         # (P,)
-    flat = var_y <= (rtol * scale[:, None]) ** 2 * len(lam)
-    r2 = cov ** 2 / (var_y * var_l)                          # 0/0 = nan where flat; replaced below
-    return torch.where(flat, torch.ones_like(r2), r2).clamp(0.0, 1.0)
-
+from . import engine
+from .errors import LMNInputError
+from .lmn import _check_points, linear_mapping_number
+from .ops import torch_ops
 
 def connectivity(tail, V, n_lambda=21, max_floats=None):
     """L (N, N) float64 NumPy, for the map ``tail`` on the points ``V`` (N, d), a tensor on the device.
 
-    The lines are drawn and ``tail`` is evaluated in V's dtype; r² is taken in float64 on the
-    device; only the (pairs,) vector of L_ij crosses to the host, once.
+    ``tail``: a callable (a torch module, a function of a tensor), run as the engine's stage
+    ("fn", tail), or a list of engine stages (engine.py: [("affine", W, b), ("silu",), …], a
+    leading affine prefix then applied to the N points once). The lines are drawn and the tail is
+    evaluated in V's dtype; r² is taken in float64 on the device; L is assembled on the host.
+    ``max_floats``: the floats in a chunk's largest array (default: by device, torch_ops.py).
     """
-    lam = lambdas(n_lambda)
-    n_lambda = len(lam)                                      # an int, also when given as 21.0
-    n, d = V.shape
+    stages = list(tail) if isinstance(tail, (list, tuple)) else [("fn", tail)]
+    device = V.device if torch.is_tensor(V) else torch.device("cpu")
     with torch.no_grad():
-        y_end = tail(V)                                      # (N, d_out): λ = 0 and λ = 1, once per point
-        if y_end.ndim != 2 or y_end.shape[0] != n:
-            raise LMNInputError(f"the map must send (M, d_in) to (M, d_out); it returned shape {tuple(y_end.shape)}")
-        d_out = y_end.shape[1]
-        rtol = flat_rtol(_numpy_dtype(y_end.dtype))            # the precision the tail computed in
-        lam_dev = torch.as_tensor(lam, dtype=torch.float64, device=V.device)
-        inner = lam[1:-1]                                     # (m,), m = n_lambda - 2
-        m = len(inner)
-        # eq (1) as [1, λ] @ [x_i; x_j − x_i], λ-major: every line of a chunk is one matrix product,
-        # and x_i = x_j gives the point itself exactly, in any precision.
-        mix = torch.as_tensor(np.stack([np.ones(m), inner], axis=1), dtype=V.dtype, device=V.device)  # (m, 2)
-        max_floats = chunk_floats(V.device) if max_floats is None else max_floats
-        values = []
-        for i, j in pair_chunks(n, n_lambda * max(d, d_out), max_floats):
-            i_t = torch.as_tensor(i, device=V.device)
-            j_t = torch.as_tensor(j, device=V.device)
-            p = len(i)
-            vi = V[i_t]
-            ends = torch.stack([vi, V[j_t] - vi])                                      # (2, P, d)
-            point = (ends[1] == 0).all(dim=1)                # (P,) x_i = x_j: one point, linear by definition
-            y = [y_end[i_t][None], y_end[j_t][None]]                                  # λ = 0 and 1: (1, P, d_out) each
-            if m:                                                                     # n_lambda = 2 has no interior
-                line = (mix @ ends.reshape(2, p * d)).reshape(m * p, d)               # (m * P, d), eq (1)
-                y.insert(1, tail(line).reshape(m, p, d_out))                          # (m, P, d_out)
-            y = torch.cat(y)                                                          # (n_lambda, P, d_out)
-            Lij = r_squared(y, lam_dev, rtol).mean(dim=1)                            # (P,), eq (2)
-            values.append(torch.where(point, torch.ones_like(Lij), Lij))
-        L = np.eye(n)
-        if values:
-            rows, cols = np.triu_indices(n, k=1)              # the order pair_chunks walks them in
-            L[rows, cols] = L[cols, rows] = torch.cat(values).cpu().numpy()
-    if not np.all(np.isfinite(L)):
-        raise NotFiniteError("the map returned NaN or inf on the interpolated points")
-    return L
+        return engine.connectivity(V, stages, n_lambda, ops=torch_ops(device, max_floats))
 
 
 def _points_on_device(module, X):

@@ -36,3 +36,20 @@ def connectivity_rounding_bound(f, X, n_lambda=21, ulps=64):
     b = np.where(np.abs(std - rtol * scale) <= 2 * u, 1.0, b)   # at the threshold: either decision
     bound[i, j] = bound[j, i] = b.mean(axis=1)                                 # eq (2) averages over k
     return bound
+
+
+def engine_r_squared(y, lam, rtol=None, ops=None):
+    """The engine's r² from sums (engine._tile_r_squared) on whole curves y (P, n_lambda, d),
+    laid out as a tile of P rows and one column; the flat-line scale from the endpoints.
+    ``ops``: the engine's ops table (default NumPy's); the result is NumPy."""
+    from lmn_edu import engine
+    from lmn_edu.ops import NUMPY_OPS
+    ops = NUMPY_OPS if ops is None else ops
+    y = np.asarray(y, dtype=np.float64)
+    y_in = np.ascontiguousarray(y[:, 1:-1].transpose(1, 0, 2))[:, :, None, :]   # (m, P, 1, d), λ-major
+    y0, y1 = y[:, 0][:, None, :], y[:, -1][:, None, :]                          # (P, 1, d)
+    scale = np.maximum(np.abs(y0).max(axis=2), np.abs(y1).max(axis=2))          # (P, 1)
+    mix = np.stack([np.ones(len(lam) - 2), lam[1:-1]])
+    rtol = flat_rtol(np.float64) if rtol is None else rtol
+    t = [ops.asarray(a, np.float64) for a in (y_in, y0, y1, scale, mix)]
+    return ops.numpy(engine._tile_r_squared(ops, t[0], t[1], t[2], t[3], lam, t[4], rtol))[:, 0, :]   # (P, d)

@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lmn_edu
-from lmn_edu import mlp_lmn
+from lmn_edu import engine
 from lmn_edu.lmn import FLAT_RTOL, flat_rtol, r_squared
+from rounding import engine_r_squared
 
 EPS32 = float(np.finfo(np.float32).eps)
 SETTINGS = settings(max_examples=30, deadline=None)
@@ -57,9 +58,7 @@ def test_noisy_flat_curves_count_as_flat_in_float32(seed, p, n_lambda, d, magnit
     lam = lmn_edu.lambdas(n_lambda)
     y32 = noisy(flat_curves(rng, p, n_lambda, d, magnitude), rng, ulps)
     np.testing.assert_array_equal(r_squared(y32, lam), 1.0)           # rtol from y's dtype
-    y = y32.astype(np.float64)
-    y_in = np.ascontiguousarray(y[:, 1:-1].transpose(1, 0, 2))        # (m, P, d), λ-major
-    got = mlp_lmn._line_r_squared(y[:, 0].copy(), y_in, y[:, -1].copy(), lam, flat_rtol(np.float32))
+    got = engine_r_squared(y32, lam, flat_rtol(np.float32))          # the engine's sums
     np.testing.assert_array_equal(got, 1.0)
 
 
@@ -74,9 +73,7 @@ def test_a_bend_of_1e_4_is_not_flat_in_float32(seed, p, n_lambda, d, magnitude, 
     y32 = noisy(bent(levels, lam, bend), rng)
     r2 = r_squared(y32, lam)
     assert np.all(r2 < 0.2)                                            # a symmetric bend: r² ≈ 0, not 1
-    y = y32.astype(np.float64)
-    y_in = np.ascontiguousarray(y[:, 1:-1].transpose(1, 0, 2))
-    got = mlp_lmn._line_r_squared(y[:, 0].copy(), y_in, y[:, -1].copy(), lam, flat_rtol(np.float32))
+    got = engine_r_squared(y32, lam, flat_rtol(np.float32))
     np.testing.assert_allclose(got, r2, atol=1e-6)
 
 
@@ -126,20 +123,17 @@ def test_generic_path_keeps_a_1e_4_bend_under_float32_noise():
 
 
 def add_kernel_noise(monkeypatch, ulps):
-    """Every step of the fast path adds up to ``ulps`` float32 ulps of noise, different at each row."""
+    """The engine's stages (endpoints and every tile) add up to ``ulps`` float32 ulps of noise to
+    what they return, different at each row."""
     rng = np.random.default_rng(0)
-    step_of = mlp_lmn._step
+    run = engine._run
 
-    def step(params, name, kind, fn):
-        inner = step_of(params, name, kind, fn)
-
-        def noisy_step(x, scratch):
-            out = inner(x, scratch)
-            if out.dtype == np.float32:
-                out += (rng.uniform(-ulps, ulps, out.shape) * EPS32 * np.abs(out).max()).astype(np.float32)
-            return out
-        return noisy_step
-    monkeypatch.setattr(mlp_lmn, "_step", step)
+    def noisy_run(ops, stages, x, scratch=None):
+        out, widest = run(ops, stages, x, scratch)
+        if out.dtype == np.float32:
+            out += (rng.uniform(-ulps, ulps, out.shape) * EPS32 * np.abs(out).max()).astype(np.float32)
+        return out, widest
+    monkeypatch.setattr(engine, "_run", noisy_run)
 
 
 @pytest.fixture
@@ -181,7 +175,8 @@ def test_fast_path_float32_flat_output_under_noisy_kernels(noisy_kernels):
 
 def test_torch_float32_duplicates_and_flat_outputs_under_noise():
     torch = pytest.importorskip("torch")
-    from lmn_edu.torch_lmn import connectivity, r_squared as torch_r_squared
+    from lmn_edu.ops import torch_ops
+    from lmn_edu.torch_lmn import connectivity
     rng = np.random.default_rng(3)
     gen = torch.Generator().manual_seed(0)
     W = torch.as_tensor(rng.normal(size=(3, 4)), dtype=torch.float32)
@@ -196,9 +191,9 @@ def test_torch_float32_duplicates_and_flat_outputs_under_noise():
         assert L[0, 5] == L[5, 0] == 1.0
     L_const = connectivity(lambda x: tail(x)[:, 4:], X)                 # only the constant coordinate
     np.testing.assert_array_equal(L_const, 1.0)
-    # r² on the device follows the same rule as lmn.r_squared
+    # the engine's r² on the device follows the same rule as lmn.r_squared
     lam = lmn_edu.lambdas()
     y32 = noisy(bent(flat_curves(rng, 3, 21, 4, 1.0) + 2.0, lam, 1e-4), rng)
-    got = torch_r_squared(torch.as_tensor(y32.transpose(1, 0, 2)), torch.as_tensor(lam), flat_rtol(np.float32))
-    np.testing.assert_allclose(got.numpy(), r_squared(y32, lam), atol=1e-9)
-    assert np.all(got.numpy() < 0.2)
+    got = engine_r_squared(y32, lam, flat_rtol(np.float32), ops=torch_ops("cpu"))
+    np.testing.assert_allclose(got, r_squared(y32, lam), atol=1e-9)
+    assert np.all(got < 0.2)

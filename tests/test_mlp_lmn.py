@@ -1,18 +1,15 @@
 """The fast path for our MLP's layers (mlp_lmn.py): it equals eq (1)-(2) evaluated directly,
-the affine-prefix identity, and its own pieces (r² from sums, in-place steps, memory)."""
+the affine-prefix identity, chunking and memory (the engine's own pieces: tests/test_engine.py)."""
 import tracemalloc
-import warnings
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import LAYER_SETTINGS, SETTINGS, float_arrays, mlp_problems, paper_model, small_model
+from strategies import LAYER_SETTINGS, SETTINGS, mlp_problems, paper_model, small_model
 
 import lmn_edu
-from lmn_edu import chunking, mlp_lmn
-from lmn_edu.lmn import r_squared
-from lmn_edu.mlp import silu, softmax
+from lmn_edu import chunking, engine
 from lmn_edu.mlp_lmn import tail_function
 from rounding import connectivity_rounding_bound
 
@@ -102,58 +99,6 @@ def small(seed, n=12):
     return params, inputs
 
 
-# --- r² from sums equals r² of the whole curve ---------------------------------------------
-
-@st.composite
-def curves(draw, p, n_lambda, d, offset, spread):
-    """(P, n_lambda, d) curves: smooth random ones, some flat, some exactly constant; and λ."""
-    lam = lmn_edu.lambdas(n_lambda)
-    coef = draw(float_arrays((p, 4, d), 3.0))
-    y = sum(coef[:, k, None, :] * lam[None, :, None] ** k for k in range(4))   # cubic in λ
-    y = offset + spread * y
-    y[0, :, 0] = offset                                       # exactly flat
-    noise = draw(float_arrays(n_lambda, 3.0))
-    y[-1, :, -1] = offset + 1e-14 * abs(offset) * noise      # flat up to rounding
-    return y, lam
-
-
-@SETTINGS
-@given(data=st.data(), p=st.integers(1, 6), n_lambda=st.integers(3, 30), d=st.integers(1, 5),
-       offset=st.sampled_from([0.0, 1.0, -30.0, 1e4]), spread=st.sampled_from([1e-3, 1.0, 50.0]))
-def test_line_r_squared_equals_r_squared(data, p, n_lambda, d, offset, spread):
-    y, lam = data.draw(curves(p, n_lambda, d, offset, spread))
-    expected = r_squared(y, lam)
-    y_in = np.ascontiguousarray(y[:, 1:-1].transpose(1, 0, 2))               # (m, P, d), λ-major
-    got = mlp_lmn._line_r_squared(y[:, 0].copy(), y_in, y[:, -1].copy(), lam)
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
-    assert got[0, 0] == 1.0 and got[-1, -1] == 1.0                           # the flat-line rule
-
-
-def test_line_r_squared_keeps_precision_far_from_zero():
-    # a short parabola on a large offset: raw Σy² − (Σy)²/n would lose every digit here
-    lam = lmn_edu.lambdas()
-    y = (1e6 + 1e-3 * (lam - 0.5) ** 2)[None, :, None]        # (1, 21, 1)
-    got = mlp_lmn._line_r_squared(y[:, 0], np.ascontiguousarray(y[:, 1:-1].transpose(1, 0, 2)), y[:, -1], lam)
-    assert abs(got[0, 0] - r_squared(y, lam)[0, 0]) < 1e-6
-
-
-# --- the in-place steps give the values of mlp.py --------------------------------------------
-
-def test_silu_step_equals_mlp_silu_without_warnings():
-    x = np.concatenate([np.linspace(-40, 40, 801), [-1e4, -750.0, -709.0, 0.0, 709.0, 1e4]])[:, None]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        got = mlp_lmn._silu_step(x.copy(), chunking.Scratch())
-    # mlp.silu's tanh form rounds SiLU(x) to 0 below x ≈ −37; the e^(−x) form keeps the tiny value
-    np.testing.assert_allclose(got, silu(x), rtol=1e-13, atol=1e-14)
-    assert np.all(np.isfinite(got))
-
-
-def test_softmax_step_equals_mlp_softmax():
-    x = np.random.default_rng(0).normal(size=(7, 5)) * 30
-    np.testing.assert_allclose(mlp_lmn._softmax_step(x.copy(), None), softmax(x), rtol=1e-12, atol=1e-300)
-
-
 # --- the whole fast path -----------------------------------------------------------------------
 
 @SETTINGS
@@ -192,7 +137,7 @@ def test_scratch_arrays_stay_within_the_chunk_bound(monkeypatch):
             sizes.append(int(np.prod(shape)))
             return super().__call__(name, shape, dtype)
 
-    monkeypatch.setattr(mlp_lmn, "Scratch", Recording)
+    monkeypatch.setattr(engine, "Scratch", Recording)
     monkeypatch.setattr(lmn_edu.chunking, "CHUNK_FLOATS", 2000)
     params, inputs = small(7, n=40)
     lmn_edu.layer_connectivity(params, inputs, "emb")
@@ -202,7 +147,8 @@ def test_scratch_arrays_stay_within_the_chunk_bound(monkeypatch):
 
 
 def test_peak_memory_does_not_grow_with_pairs(monkeypatch):
-    # extra memory beyond L: a few chunk-sized arrays, not O(pairs)
+    # extra memory beyond L: the per-point tables of engine.py, O(N · n_λ · width), and a few
+    # chunk-sized arrays, not O(pairs)
     monkeypatch.setattr(lmn_edu.chunking, "CHUNK_FLOATS", 20_000)
     task, params = paper_model()
     inputs = task.inputs[:150]                                # 11 175 pairs × 19 points × 100 wide
@@ -213,7 +159,8 @@ def test_peak_memory_does_not_grow_with_pairs(monkeypatch):
     finally:
         tracemalloc.stop()
     pairs_bytes = 150 * 149 // 2 * 19 * 100 * 8                # 170 MB if all pairs were held at once
-    assert peak < 150 ** 2 * 8 + 16 * 20_000 * 8 + 1_000_000 < pairs_bytes / 20
+    tables = 3 * 19 * 150 * 100 * 8                             # two j-side tables and a temporary
+    assert peak < 150 ** 2 * 8 + tables + 16 * 20_000 * 8 + 1_000_000 < pairs_bytes / 10
 
 
 # --- precision="float32": the tail in float32, the rest in float64 ------------------------------

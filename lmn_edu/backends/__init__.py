@@ -28,8 +28,9 @@ class Backend(Protocol):
     def evaluate(self) -> dict:
         """train_loss, train_acc, test_loss, test_acc, l2 of the current params."""
 
-    def lmn(self, points, layers=("h1",), output="logits", n_lambda=21) -> dict:
-        """LMN from each of ``layers`` to ``output`` on the token pairs ``points``: layer -> LMN."""
+    def lmn(self, points, layers=("h1",), output="logits", n_lambda=21, precision="float64") -> dict:
+        """LMN from each of ``layers`` to ``output`` on the token pairs ``points``: layer -> LMN.
+        ``precision``: the tail's dtype ("float64" whatever the training dtype, or "float32")."""
 
     def params(self) -> dict:
         """The current params as NumPy arrays (a copy)."""

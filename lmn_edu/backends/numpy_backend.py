@@ -52,8 +52,8 @@ class NumpyBackend:
             "l2": l2_norm(self._params),
         }
 
-    def lmn(self, points, layers=("h1",), output="logits", n_lambda=21):
-        return layers_lmn(self._params, points, layers, output, n_lambda)
+    def lmn(self, points, layers=("h1",), output="logits", n_lambda=21, precision="float64"):
+        return layers_lmn(self._params, points, layers, output, n_lambda, precision=precision)
 
     def params(self):
         return {k: v.copy() for k, v in self._params.items()}

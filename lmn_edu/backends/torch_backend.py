@@ -2,8 +2,9 @@
 
 A second, independent implementation of the NumPy path (numpy_backend.py), so that agreement
 between the two means something: the weights start from the same NumPy init (copied over),
-the optimizer is torch's own AdamW, and LMN is computed on the device (torch_lmn.py) with
-r² and eigenvalues in float64. Params keep mlp.py's layout: ``W`` is (in, out), ``x @ W + b``.
+the optimizer is torch's own AdamW, and LMN is computed on the device by the engine (engine.py
+with the torch ops) with r² and eigenvalues in float64, and the tail in float64 too unless
+``precision="float32"`` is asked for: the same LMN-precision rule as the NumPy backend. Params keep mlp.py's layout: ``W`` is (in, out), ``x @ W + b``.
 """
 import numpy as np
 import torch
@@ -12,10 +13,11 @@ import torch.nn.functional as F
 from . import DEVICES
 from .. import precision
 from ..errors import LMNInputError, check_choice
+from .. import engine
 from ..lmn import linear_mapping_number
-from ..mlp import OUTPUTS, stages
-from ..mlp_lmn import LMN_LAYERS, split_tail
-from ..torch_lmn import connectivity
+from ..mlp import OUTPUTS, stage_table, tail_stages
+from ..mlp_lmn import LMN_LAYERS, PRECISIONS
+from ..ops import torch_ops
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -44,36 +46,24 @@ def embed(p, inputs):
     return torch.cat([p["emb"][inputs[:, 0]], p["emb"][inputs[:, 1]]], dim=1)
 
 
-# The stage functions by name (x @ W + b as one fused addmm); their order and kinds
-# (affine / nonlinear) come from mlp.stages.
-STAGE_FNS = {
-    "z1": lambda p, x: torch.addmm(p["b1"], x, p["W1"]),
-    "h1": lambda p, x: F.silu(x),
-    "z2": lambda p, x: torch.addmm(p["b2"], x, p["W2"]),
-    "h2": lambda p, x: F.silu(x),
-    "logits": lambda p, x: torch.addmm(p["b3"], x, p["W3"]),
-    "probs": lambda p, x: torch.softmax(x, dim=-1),
+# How each kind of mlp.STAGES runs in torch (x @ W + b as one fused addmm); the order, the names
+# and the params come from mlp.stage_table, the one description of the network.
+KIND_FNS = {
+    "affine": lambda x, W, b: torch.addmm(b, x, W),
+    "silu": F.silu,
+    "softmax": lambda x: torch.softmax(x, dim=-1),
 }
 
 
-def stage_kinds(output="logits"):
-    """[(name, kind)] after the embedding, as mlp.stages defines them."""
-    return [(name, kind) for name, kind, _ in stages({}, output)]
+def _stage(p, x, kind, keys):
+    return KIND_FNS[kind](x, *(p[k] for k in keys))
 
 
 def forward(p, inputs):
     x = embed(p, inputs)
-    for name, _ in stage_kinds():
-        x = STAGE_FNS[name](p, x)
+    for _, kind, keys in stage_table():
+        x = _stage(p, x, kind, keys)
     return x
-
-
-def _compose(p, names):
-    def f(x):
-        for name in names:
-            x = STAGE_FNS[name](p, x)
-        return x
-    return f
 
 
 class TorchBackend:
@@ -129,35 +119,43 @@ class TorchBackend:
             raise LMNInputError(f"inputs must have shape (N, 2) token pairs, got {points.shape}")
         x = embed(p, self._tensor(points, torch.long))       # (N, 2 * emb_dim)
         reps = {"emb": x}
-        for name, _ in stage_kinds(output):
-            x = reps[name] = STAGE_FNS[name](p, x)
+        for name, kind, keys in stage_table(output):
+            x = reps[name] = _stage(p, x, kind, keys)
         return reps
 
-    def _connectivity(self, p, reps, layer, output, n_lambda):
-        # Affine prefix (mlp_lmn.py): apply the affine stages right after ``layer`` to the N points
-        # once, and draw the lines just before the first nonlinearity.
-        prefix, rest = split_tail(layer, output)
-        V = _compose(p, prefix)(reps[layer])                 # (N, d)
-        if not rest:                                         # affine tail: every line stays a line
-            return np.ones((len(V), len(V)))
-        return connectivity(_compose(p, rest), V, n_lambda)
+    def _lmn_params(self):
+        """The params in float64, as the NumPy path measures LMN (mlp_lmn._as_float64): the
+        representations in float64, and the tail in the LMN precision (the engine casts it)."""
+        return {k: v.detach().to(torch.float64) for k, v in self._params.items()}
 
-    def connectivity(self, points, layer="h1", output="logits", n_lambda=21):
-        """The connectivity matrix L (N, N), float64 NumPy, from ``layer`` to ``output`` on ``points``."""
+    def _connectivity(self, p, reps, layer, output, n_lambda, precision):
+        # The tail as engine stages (engine.py: the affine prefix, the factored exponentials, r²
+        # in float64), in the LMN precision, whatever the training dtype.
+        check_choice("layer", layer, LMN_LAYERS)
+        return engine.connectivity(reps[layer], tail_stages(p, layer, output), n_lambda,
+                                   ops=torch_ops(self.device), dtype=precision)
+
+    def connectivity(self, points, layer="h1", output="logits", n_lambda=21, precision="float64"):
+        """The connectivity matrix L (N, N), float64 NumPy, from ``layer`` to ``output`` on ``points``.
+
+        ``precision``: the tail's dtype for LMN ("float64" whatever the training dtype, or "float32").
+        """
         check_choice("output", output, OUTPUTS)
+        check_choice("precision", precision, PRECISIONS)
         with torch.no_grad():
-            p = {k: v.detach() for k, v in self._params.items()}
-            return self._connectivity(p, self._reps(p, points, output), layer, output, n_lambda)
+            p = self._lmn_params()
+            return self._connectivity(p, self._reps(p, points, output), layer, output, n_lambda, precision)
 
-    def lmn(self, points, layers=("h1",), output="logits", n_lambda=21):
+    def lmn(self, points, layers=("h1",), output="logits", n_lambda=21, precision="float64"):
         """LMN from each layer to ``output`` on the token pairs ``points``: dict layer -> LMN."""
         if isinstance(layers, str) or len(layers) == 0:
             raise LMNInputError(f"layers={layers!r} must be a non-empty list of {LMN_LAYERS}")
         check_choice("output", output, OUTPUTS)
+        check_choice("precision", precision, PRECISIONS)
         with torch.no_grad():
-            p = {k: v.detach() for k, v in self._params.items()}
+            p = self._lmn_params()
             reps = self._reps(p, points, output)                 # computed once for every layer
-            return {layer: linear_mapping_number(self._connectivity(p, reps, layer, output, n_lambda))
+            return {layer: linear_mapping_number(self._connectivity(p, reps, layer, output, n_lambda, precision))
                     for layer in layers}
 
     def params(self):

@@ -1,0 +1,293 @@
+"""One engine for the pair loop of eq (1)–(2): any tail given as data, on NumPy or torch.
+
+For points x_1 … x_N (N, d) and a tail f, a list of stages (below):
+
+eq (1)  x_ij(λ) = (1 − λ) x_i + λ x_j,   λ = 0, 1/(n_λ − 1), …, 1     (= x_i + λ (x_j − x_i))
+eq (2)  L_ij = (1/d_out) Σ_k r²(y_k(λ), λ),   y = f(x_ij(λ)),   L_ii = 1
+
+lmn.connectivity_matrix is the plain reference of that definition; this module computes the same
+L (to rounding: tests/test_engine.py) for every fast path (mlp_lmn.py, torch_lmn.py, the torch
+backend), against an ops table (ops.py: NumPy or torch), so eq (1)–(2) is written once here:
+
+1. **Affine prefix.** Interpolation commutes with an affine map, A x(λ) + b = (1 − λ)(A x_i + b)
+   + λ (A x_j + b): the leading affine stages are applied to the N points once, and the lines are
+   drawn just before the first nonlinearity. An all-affine tail keeps every line a line: L = 1.
+2. **Endpoints once.** λ = 0 and λ = 1 are the points themselves: f runs on them once per point;
+   per pair only the m = n_λ − 2 interior points run.
+3. **Tiles, λ-major.** Pairs come in tiles of a row block × a column block (chunking.pair_tiles,
+   the one chunk rule); a tile's lines are one broadcast sum (m, rows, cols, d) of the tables
+   (1 − λ) z_i and λ z_j, with no gather. Tiles are cache-sized on a CPU (ops.chunk_floats).
+4. **Exponentials factored.** The first nonlinearity sees z(λ) = (1 − λ) z_i + λ z_j, so
+   e^(−c z(λ)) = e^(−c (1 − λ) z_i) · e^(−c λ z_j): per-point tables, computed once, and each
+   interior point costs a multiply, not an exp (SiLU and sigmoid: c = 1; tanh: c = 2). Guard: a
+   point with |z| above half the exponent range (float64: 354, float32: 44, over c) could make a
+   factor overflow; tiles holding one take the direct path.
+5. **r² from sums**, in float64, each curve divided by a power of two near its largest |y|
+   (exact, and right at any scale), with the flat-line and point rules of lmn.py
+   (lmn.r_squared_from_sums, lmn.flat_rtol, lmn.is_point's rule) applied here, once.
+
+Stages (the tail as data; arrays of the ops' kind)::
+
+    ("affine", W, b)                      x @ W + b, W (d_in, d_out), b (d_out,) or None
+    ("silu",) ("sigmoid",) ("tanh",) ("relu",) ("softmax",)   softmax over the last axis
+    ("fn", callable)                      any map (M, d) -> (M, d') on the ops' arrays
+
+Precision: the tail runs in ``dtype`` (default: the points' float dtype); r², L and its
+eigenvalues are float64, with the flat-line tolerance of the dtype the tail returns.
+"""
+import math
+
+import numpy as np
+
+from .chunking import Scratch, pair_tiles, tile_shape
+from .errors import LMNInputError, NotFiniteError, show
+from .lmn import check_size, flat_rtol, lambdas, r_squared_from_sums
+
+KINDS = ("affine", "silu", "sigmoid", "tanh", "relu", "softmax", "fn")
+
+# e^(−c z) is what each of these needs (tanh z = (1 − e^(−2z)) / (1 + e^(−2z))).
+FACTORED = {"silu": 1.0, "sigmoid": 1.0, "tanh": 2.0}
+
+# The j-side tables of a column block, (m, cols, d) each, hold at most this many floats;
+# more columns are taken block by block (N = 10 000, width 100, 21 λ: three blocks).
+TABLE_FLOATS = 2 ** 24
+
+
+def connectivity(V, stages, n_lambda=21, *, ops, dtype=None):
+    """L (N, N) float64 NumPy of eq (2) for the tail ``stages`` on the points V (N, d).
+
+    V and the stages' arrays are of the ops' kind (ops.NUMPY_OPS or ops.torch_ops(device));
+    ``dtype`` ("float64", "float32" or None: V's float dtype) is the tail's precision.
+    """
+    lam = lambdas(n_lambda)
+    V = ops.points("V", V)                                   # (N, d), a float dtype that holds them
+    dtype = np.dtype(ops.dtype(V) if dtype is None else dtype)
+    if dtype not in (np.float32, np.float64):
+        raise LMNInputError(f"dtype={show(dtype)} must be 'float64', 'float32' or None")
+    V = ops.asarray(V, dtype)
+    stages = check_stages(stages, ops, dtype, V.shape[1])
+    k = next((s for s, st in enumerate(stages) if st[0] != "affine"), len(stages))
+    for st in stages[:k]:                                    # 1. the affine prefix, on the N points once
+        V = _affine(ops, V, st[1], st[2])
+    n = V.shape[0]
+    if k == len(stages):
+        return np.ones((n, n))
+    return _pair_loop(ops, V, stages[k:], lam)
+
+
+def check_stages(stages, ops, dtype, width):
+    """The stages as tuples with their arrays in ``dtype`` on the ops' device; shapes must chain."""
+    if not isinstance(stages, (list, tuple)):
+        raise LMNInputError(f"stages must be a list of stage tuples such as ('affine', W, b), got {show(stages)}")
+    out = []
+    for s, st in enumerate(stages):
+        if not isinstance(st, tuple) or not st or st[0] not in KINDS:
+            raise LMNInputError(f"stages[{s}]={show(st)} must be a tuple whose first item is one of {KINDS}")
+        kind = st[0]
+        if kind == "affine":
+            if len(st) != 3:
+                raise LMNInputError(f"stages[{s}] must be ('affine', W, b), got {len(st)} items")
+            W = ops.asarray(st[1], dtype)
+            b = None if st[2] is None else ops.asarray(st[2], dtype)
+            if W.ndim != 2 or (width is not None and W.shape[0] != width):
+                raise LMNInputError(f"stages[{s}]: W has shape {tuple(W.shape)}; it must be ({width}, d_out)")
+            if b is not None and tuple(b.shape) != (W.shape[1],):
+                raise LMNInputError(f"stages[{s}]: b has shape {tuple(b.shape)}; it must be ({W.shape[1]},)")
+            st, width = ("affine", W, b), W.shape[1]
+        elif kind == "fn":
+            if len(st) != 2 or not callable(st[1]):
+                raise LMNInputError(f"stages[{s}] must be ('fn', callable), got {show(st)}")
+            width = None                                     # unknown until it runs
+        elif len(st) != 1:
+            raise LMNInputError(f"stages[{s}] must be ({kind!r},), got {show(st)}")
+        out.append(st)
+    return out
+
+
+# --- the stages, one batch (M, d) at a time ---------------------------------------------------
+
+def _affine(ops, x, W, b, out=None):
+    y = ops.matmul(x, W, out=out)
+    return y if b is None else ops.add(y, b, out=y)
+
+
+def _run(ops, stages, x, scratch=None):
+    """The stages on a batch x (M, d); may overwrite x. Returns (y, the widest width seen)."""
+    widest = x.shape[-1]
+    for s, st in enumerate(stages):
+        kind = st[0]
+        if kind == "affine":
+            out = None if scratch is None else scratch(f"affine{s}", (x.shape[0], st[1].shape[1]), ops.dtype(x))
+            x = _affine(ops, x, st[1], st[2], out)
+        elif kind == "fn":
+            x = ops.asarray(st[1](x), None)
+            if x.ndim != 2:
+                raise LMNInputError(f"the map must send (M, d_in) to (M, d_out); it returned shape {tuple(x.shape)}")
+        else:
+            x = getattr(ops, kind)(x)
+        widest = max(widest, x.shape[-1])
+    return x, widest
+
+
+# --- 4. the first nonlinearity of a tile, from tables ------------------------------------------
+
+def _guard(dtype, c):
+    """|z| above which a factor e^(±c w z) (0 <= w <= 1), or a product of two, could overflow."""
+    return math.log(float(np.finfo(dtype).max)) / (2.0 * c)
+
+
+def _side_tables(ops, w, Z, Zc, c, repeat=None):
+    """The tables of one side of eq (1) for points Z (P, d), weight w (m, 1, 1) (1 − λ or λ):
+
+    z: w Z, the side's share of the line; e: e^(−c w Z); e1: 1 − e^(−c w Z), by expm1, so that
+    tanh stays accurate near 0. Each (m, P, d); Zc: Z clipped to the guard (exps stay finite;
+    tiles with a clipped point take the direct path). ``repeat``: the row side of a tile, each
+    table repeated along a new axis 2 of that length, (m, P, repeat, d), so that a tile's sums
+    and products run over contiguous memory (a broadcast axis would cut NumPy's inner loops to d).
+    """
+    t = {"z": ops.multiply(w, Z[None])}                     # (m, P, d)
+    if c is not None:
+        a = ops.multiply(w, Zc[None] * -c)                  # (m, P, d): −c w z
+        t["e"] = ops.exp(a)
+        if c == 2.0:
+            t["e1"] = ops.negative(ops.expm1(a, out=a), out=a)
+    if repeat is not None:
+        t = {k: ops.repeat(v, repeat) for k, v in t.items()}   # (m, P, repeat, d)
+    return t
+
+
+def _line(ops, ti, tj, cs, z, ls=slice(None)):
+    """z(λ) = (1 − λ) z_i + λ z_j for every pair of a tile, eq (1): z[ls] (l, R, C, d), no gather."""
+    C = z.shape[2]
+    return ops.add(ti["z"][ls, :, :C], tj["z"][ls, None, cs], out=z[ls])
+
+
+def _factored(ops, kind, ti, tj, cs, z, E, ls):
+    """The first nonlinearity on the λ slab ``ls`` of a tile, into z[ls], from the tables:
+    e^(−c z) = e_i · e_j, a multiply per point. E: scratch of the slab's shape."""
+    C, zs = z.shape[2], z[ls]
+    ei = ti["e"][ls, :, :C]                                  # (l, R, C, d)
+    if kind == "tanh":                                       # 1 − e_i e_j = e1_i + e_i e1_j; 1 + e_i e_j = 2 − that
+        num = ops.multiply(ei, tj["e1"][ls, None, cs], out=E)
+        ops.add(num, ti["e1"][ls, :, :C], out=num)
+        return ops.divide(num, ops.subtract(2.0, num, out=zs), out=zs)
+    ops.multiply(ei, tj["e"][ls, None, cs], out=E)
+    ops.add(E, 1.0, out=E)                                   # 1 + e^(−z)
+    if kind == "sigmoid":
+        return ops.divide(1.0, E, out=zs)
+    return ops.divide(_line(ops, ti, tj, cs, z, ls), E, out=zs)   # silu: z / (1 + e^(−z))
+
+
+# --- 5. r² of a tile's curves, from sums --------------------------------------------------------
+
+def _tile_r_squared(ops, y, y0, y1, scale, lam, mix, rtol):
+    """r² (R, C, k) of eq (2) for curves with interior y (m, R, C, k) (float64,
+    overwritten), endpoints y0 (R, 1, k), y1 (1, C, k) and ``scale`` (R, C), each curve's largest |y|
+    at its endpoints (the flat-line rule's scale: on a curve that is flat to within the tolerance,
+    the endpoints' largest |y| is the curve's, to within that tolerance).
+
+    The value of lmn.r_squared on the whole curve, from sums: each curve is shifted to start at 0
+    (z = y − y0, which keeps the sums accurate) and divided by s, the power of two at or below its
+    scale (exact, so the sums neither overflow nor underflow at any scale; at moderate scales the
+    sums are divided instead, one pass less). With the interior plus λ = 1 (at λ = 0, z = 0):
+    var = Σz² − (Σz)²/n, cov = Σλz − λ̄ Σz. mix (2, m): the rows 1 and λ of the interior, so that
+    Σz and Σλz are one matrix product. A curve may leave its endpoints' scale far behind (sums
+    not finite, by a factor of 2^250 and more) would make L NaN: NotFiniteError.
+    """
+    m, R, C, k = y.shape
+    n = m + 2
+    p = ops.pow2_below(scale)                                          # (R, C)
+    inv = ops.divide(1.0, p)[..., None]                                # (R, C, 1): 1 / s, exact
+    z = ops.subtract(y, y0, out=y)                                     # (m, R, C, k)
+    extreme = not (ops.amax(p, None) < 2.0 ** 250 and ops.amin(p, None) > 2.0 ** -250)
+    if extreme:                                                        # divide each curve before the sums
+        ops.multiply(z, inv, out=z)
+    s1, sl = ops.matmul(mix, z.reshape(m, R * C * k)).reshape(2, R, C, k)   # Σz, Σλz over the interior
+    s2 = ops.sum(ops.multiply(z, z, out=z), 0)                        # Σz² over the interior
+    if not extreme:                                                    # the sums of z / s
+        s1, sl, s2 = ops.multiply(s1, inv), ops.multiply(sl, inv), ops.multiply(s2, ops.multiply(inv, inv))
+    dz = ops.multiply(ops.subtract(y1, y0), inv)                       # (R, C, k): z / s at λ = 1
+    s1 = ops.add(s1, dz)
+    sl = ops.add(sl, ops.multiply(dz, float(lam[-1])))
+    s2 = ops.add(s2, ops.multiply(dz, dz))
+    lc = lam - lam.mean()
+    cov = ops.subtract(sl, ops.multiply(s1, float(lam.mean())))
+    var = ops.subtract(s2, ops.divide(ops.multiply(s1, s1), float(n)))
+    return r_squared_from_sums(cov, var, float(lc @ lc), ops.divide(scale, p), n, rtol, ops)   # (R, C, k)
+
+
+# --- the pair loop ----------------------------------------------------------------------------
+
+def _pair_loop(ops, V, rest, lam):
+    """L for lines drawn between the rows of V (N, d) and mapped by the stages ``rest``, which
+    start with a nonlinearity."""
+    n, d = V.shape
+    dtype = ops.dtype(V)
+    y_end, widest = _run(ops, rest, V * 1)                   # (N, d_out): λ = 0 and 1, once per point (on a copy)
+    if y_end.ndim != 2 or y_end.shape[0] != n:
+        raise LMNInputError(f"the map must send (M, d_in) to (M, d_out); it returned shape {tuple(y_end.shape)}")
+    rtol = flat_rtol(ops.dtype(y_end))                       # the precision the tail computed in
+    y_end = ops.asarray(y_end, np.float64)                   # (N, d_out) float64
+    m, d_out = len(lam) - 2, y_end.shape[1]
+    per_pair = m * max(widest, 2)                            # the largest array of a tile, per pair
+    check_size("X", n * n, "the matrix L (N × N)")
+    check_size("n_lambda", per_pair, "one line's interior points (n_lambda × width)")
+    kind, later = rest[0][0], rest[1:]
+    c = FACTORED.get(kind)
+    inner = lam[1:-1]
+    w_i = ops.asarray((1.0 - inner)[:, None, None], dtype)  # (m, 1, 1): the weight of x_i in eq (1)
+    w_j = ops.asarray(inner[:, None, None], dtype)           # (m, 1, 1): the weight of x_j
+    wild = np.zeros(n, bool)
+    Vc = V
+    if c is not None:                                        # 4. the overflow guard
+        H = _guard(dtype, c)
+        wild = ops.numpy(ops.amax(ops.abs(V), 1)) > H        # (N,) points whose factors could overflow
+        Vc = ops.clip(V, -H, H)
+    mix = ops.asarray(np.stack([np.ones(m), inner]), np.float64)    # (2, m)
+    owned = rest[-1][0] != "fn"                              # the last stage writes into our scratch
+    top = ops.amax(ops.abs(y_end), 1)                        # (N,) each endpoint's largest |y|
+    y_shift = y_end                                          # what z = y − y0 subtracts
+    if rest[-1][0] == "affine" and rest[-1][2] is not None:  # its bias cancels in y − y0: skip it per pair
+        y_shift = ops.subtract(y_end, ops.asarray(rest[-1][2], np.float64))
+        rest = rest[:-1] + [("affine", rest[-1][1], None)]
+        later = rest[1:]
+    scratch = Scratch(ops.empty)
+    L = np.eye(n)
+    cols_per_block = max(1, TABLE_FLOATS // (2 * m * d))
+    _, width = tile_shape(per_pair, ops.chunk_floats)
+    for lo in range(1, n, cols_per_block):                   # a column block's j-side tables, once
+        hi = min(lo + cols_per_block, n)
+        tj = _side_tables(ops, w_j, V[lo:hi], Vc[lo:hi], c)  # (m, J, d) each
+        at = None
+        for r0, r1, c0, c1 in pair_tiles(n, per_pair, ops.chunk_floats, (lo, hi)):
+            if at != r0:                                     # a row block's i-side tables, once per block
+                at, ti = r0, _side_tables(ops, w_i, V[r0:r1], Vc[r0:r1], c, width)
+            R, C, cs = r1 - r0, c1 - c0, slice(c0 - lo, c1 - lo)
+            z = scratch("z", (m, R, C, d), dtype)
+            if c is not None and not (wild[r0:r1].any() or wild[c0:c1].any()):
+                lb = max(1, min(m, ops.slab_floats // (R * C * d)))   # λ values per cache-sized slab
+                for l0 in range(0, m, lb):
+                    ls = slice(l0, min(l0 + lb, m))
+                    _factored(ops, kind, ti, tj, cs, z, scratch("E", (ls.stop - l0, R, C, d), dtype), ls)
+                x, _ = _run(ops, later, z.reshape(m * R * C, d), scratch)
+            else:                                            # the direct path: eq (1), then the stages
+                x, _ = _run(ops, rest, _line(ops, ti, tj, cs, z).reshape(m * R * C, d), scratch)
+            if tuple(x.shape) != (m * R * C, d_out):
+                raise LMNInputError(f"the map must send (M, d_in) to (M, {d_out}); it returned shape {tuple(x.shape)}")
+            y = scratch("y", x.shape, np.float64) if (not owned or ops.dtype(x) != np.float64) else x
+            if y is not x:                                   # r² overwrites y: a float64 copy of what is not ours
+                y[...] = x
+            y = y.reshape(m, R, C, d_out)
+            y0, y1 = y_shift[r0:r1, None], y_shift[None, c0:c1]
+            scale = ops.maximum(top[r0:r1, None], top[None, c0:c1])       # (R, C)
+            r2 = _tile_r_squared(ops, y, y0, y1, scale, lam, mix, rtol)     # (R, C, d_out)
+            Lt = ops.multiply(ops.sum(r2, 2), 1.0 / d_out)                # (R, C): eq (2)
+
+            point = ops.all_rows_equal(V[r0:r1, None], V[None, c0:c1])     # (R, C): x_i = x_j, linear by definition
+            Lt = ops.numpy(ops.where(point, 1.0, Lt))
+            pair = np.arange(c0, c1)[None, :] > np.arange(r0, r1)[:, None]  # (R, C): i < j, a pair of the tile
+            np.copyto(L[r0:r1, c0:c1], Lt, where=pair)
+            np.copyto(L[c0:c1, r0:r1], Lt.T, where=pair.T)
+    if not np.all(np.isfinite(L)):
+        raise NotFiniteError("the map returned NaN or inf on the interpolated points")
+    return L
