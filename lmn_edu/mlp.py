@@ -163,7 +163,7 @@ def stages(params, output="logits"):
     out = []
     for name, kind, keys in stage_table(output):
         if kind == "affine":
-            out.append((name, "affine", lambda x, w=keys[0], b=keys[1]: anp.dot(x, params[w]) + params[b]))
+            out.append((name, "affine", lambda x, w=keys[0], b=keys[1]: primitives.affine(x, params[w], params[b])))
         else:
             out.append((name, "nonlinear", activations[kind]))
     return out

@@ -125,7 +125,7 @@ defjvp(place, lambda h, ans, g, idx, n_cols: place(h, idx, n_cols))
 
 @primitive
 def affine(x, W, b):
-    """x @ W + b: x (N, d_in), W (d_in, d_out), b (d_out,). Its VJP is the three products
+    """x @ W + b: x (..., d_in), W (d_in, d_out), b (d_out,). Its VJP is the three products
     g Wᵀ, xᵀ g and Σ_rows g, called directly (autograd's dot goes through tensordot, and the
     bias's gradient through a generic un-broadcast)."""
     out = np.matmul(x, W)
@@ -133,10 +133,15 @@ def affine(x, W, b):
     return out
 
 
+def _rows(a):
+    """a as a matrix (rows, last axis): the batch axes of x and g flattened."""
+    return anp.reshape(a, (-1, anp.shape(a)[-1]))
+
+
 defvjp(affine,
        lambda ans, x, W, b: lambda g: anp.dot(g, anp.transpose(W)),
-       lambda ans, x, W, b: lambda g: anp.dot(anp.transpose(x), g),
-       lambda ans, x, W, b: lambda g: anp.sum(g, axis=0))
+       lambda ans, x, W, b: lambda g: anp.dot(anp.transpose(_rows(x)), _rows(g)),
+       lambda ans, x, W, b: lambda g: anp.sum(_rows(g), axis=0))
 defjvp(affine,
        lambda g, ans, x, W, b: anp.dot(g, W),
        lambda g, ans, x, W, b: anp.dot(x, g),

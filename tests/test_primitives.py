@@ -96,9 +96,10 @@ def test_check_grads_gathers_and_affine():
     labels = np.array([3, 0, 0, 1, 2, 3])
     check_grads(lambda x: P.pick(x, labels) ** 2, modes=["fwd", "rev"], order=2)(rng.normal(size=(6, 4)))
     check_grads(lambda g: P.place(g, labels, 4) ** 2, modes=["fwd", "rev"], order=2)(rng.normal(size=6))
-    x, W, b = rng.normal(size=(7, 4)), rng.normal(size=(4, 3)), rng.normal(size=3)
-    for argnum in range(3):
-        check_grads(lambda *a: anp.sin(P.affine(*a)), argnum=argnum, modes=["fwd", "rev"], order=2)(x, W, b)
+    W, b = rng.normal(size=(4, 3)), rng.normal(size=3)
+    for x in (rng.normal(size=(7, 4)), rng.normal(size=4), rng.normal(size=(2, 5, 4))):   # any batch axes
+        for argnum in range(3):
+            check_grads(lambda *a: anp.sin(P.affine(*a)), argnum=argnum, modes=["fwd", "rev"], order=2)(x, W, b)
 
 
 @pytest.mark.parametrize("scale", [1.0, 30.0])
