@@ -53,8 +53,3 @@ def format_seconds(seconds):
     m, s = divmod(rem, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
-
-def totals_for(steps, row_steps, lmn_steps):
-    """The totals of a run of ``steps`` training steps with rows at ``row_steps`` and LMN at
-    ``lmn_steps`` (both sets of steps in 0..steps)."""
-    return {"step": steps, "row": len(row_steps), "lmn": len(lmn_steps)}
