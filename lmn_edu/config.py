@@ -6,7 +6,7 @@ from .backends import BACKENDS, DEVICES, DTYPES, LOSS_DTYPES
 from .datasets import TASKS
 from .errors import LMNInputError, check_choice, check_int, check_real
 from .mlp import OUTPUTS
-from .mlp_lmn import LMN_LAYERS
+from .mlp_lmn import LMN_LAYERS, PRECISIONS
 
 POINTS = ("train", "test", "all")
 
@@ -32,6 +32,7 @@ class RunConfig:
     lmn_points: str = "train"
     lmn_output: str = "logits"
     n_lambda: int = 21
+    lmn_precision: str = "float64"       # LMN's tail on both backends, whatever the training dtype
     snapshot_steps: tuple = ()
     out: str = "runs"
     name: str = ""
@@ -48,6 +49,7 @@ class RunConfig:
         check_choice("backend", self.backend, BACKENDS)
         check_choice("lmn_points", self.lmn_points, POINTS)
         check_choice("lmn_output", self.lmn_output, OUTPUTS)
+        check_choice("lmn_precision", self.lmn_precision, PRECISIONS)
         check_choice("device", self.device, DEVICES)
         check_choice("dtype", self.dtype, DTYPES)
         check_choice("loss_dtype", self.loss_dtype, LOSS_DTYPES)

@@ -15,13 +15,15 @@ backend), against an ops table (ops.py: NumPy or torch), so eq (1)–(2) is writ
 2. **Endpoints once.** λ = 0 and λ = 1 are the points themselves: f runs on them once per point;
    per pair only the m = n_λ − 2 interior points run.
 3. **Tiles, λ-major.** Pairs come in tiles of a row block × a column block (chunking.pair_tiles,
-   the one chunk rule); a tile's lines are one broadcast sum (m, rows, cols, d) of the tables
-   (1 − λ) z_i and λ z_j, with no gather. Tiles are cache-sized on a CPU (ops.chunk_floats).
+   the one chunk rule); a tile's lines are one matrix product, [1, λ] (m, 2) @ [x_i; x_j − x_i],
+   into (m, rows, cols, d), and the per-point tables below are read as contiguous blocks, with no
+   gather. Tiles are sized by the ops table (ops.chunk_floats: a few MB on a CPU, more on a GPU).
 4. **Exponentials factored.** The first nonlinearity sees z(λ) = (1 − λ) z_i + λ z_j, so
    e^(−c z(λ)) = e^(−c (1 − λ) z_i) · e^(−c λ z_j): per-point tables, computed once, and each
    interior point costs a multiply, not an exp (SiLU and sigmoid: c = 1; tanh: c = 2). Guard: a
    point with |z| above half the exponent range (float64: 354, float32: 44, over c) could make a
-   factor overflow; tiles holding one take the direct path.
+   factor overflow; tiles holding one take the direct path. Used where it pays (ops.factor_exp:
+   NumPy, whose float64 exp is scalar on AVX2 CPUs; torch's fused SiLU is faster than the tables).
 5. **r² from sums**, in float64, each curve divided by a power of two near its largest |y|
    (exact, and right at any scale), with the flat-line and point rules of lmn.py
    (lmn.r_squared_from_sums, lmn.flat_rtol, lmn.is_point's rule) applied here, once.
@@ -136,46 +138,59 @@ def _guard(dtype, c):
     return math.log(float(np.finfo(dtype).max)) / (2.0 * c)
 
 
-def _side_tables(ops, w, Z, Zc, c, repeat=None):
-    """The tables of one side of eq (1) for points Z (P, d), weight w (m, 1, 1) (1 − λ or λ):
+def _side_tables(ops, w, Zc, c, repeat=None):
+    """The exponential tables of one side of eq (1), for points Zc (P, d) and weights w (m, 1, 1)
+    (1 − λ for the row side, λ for the column side), each (m, P, d):
 
-    z: w Z, the side's share of the line; e: e^(−c w Z); e1: 1 − e^(−c w Z), by expm1, so that
-    tanh stays accurate near 0. Each (m, P, d); Zc: Z clipped to the guard (exps stay finite;
-    tiles with a clipped point take the direct path). ``repeat``: the row side of a tile, each
-    table repeated along a new axis 2 of that length, (m, P, repeat, d), so that a tile's sums
-    and products run over contiguous memory (a broadcast axis would cut NumPy's inner loops to d).
+    e: e^(−c w z);  e1: 1 − e^(−c w z), by expm1, so that tanh stays accurate near 0 (tanh only).
+    Zc: the points clipped to the guard (exps stay finite; tiles with a clipped point take the
+    direct path). ``repeat``: the row side of a tile, each table repeated along a new axis 2 of that
+    length, (m, P, repeat, d), so that a tile's products run over contiguous memory (a broadcast
+    axis would cut NumPy's inner loops to d).
     """
-    t = {"z": ops.multiply(w, Z[None])}                     # (m, P, d)
-    if c is not None:
-        a = ops.multiply(w, Zc[None] * -c)                  # (m, P, d): −c w z
-        t["e"] = ops.exp(a)
-        if c == 2.0:
-            t["e1"] = ops.negative(ops.expm1(a, out=a), out=a)
+    a = ops.multiply(w, Zc[None] * -c)                      # (m, P, d): −c w z
+    if c == 2.0:
+        t = {"e": ops.exp(a), "e1": ops.negative(ops.expm1(a, out=a), out=a)}
+    else:
+        t = {"e": ops.exp(a, out=a)}                         # in place: one table's memory
     if repeat is not None:
         t = {k: ops.repeat(v, repeat) for k, v in t.items()}   # (m, P, repeat, d)
     return t
 
 
-def _line(ops, ti, tj, cs, z, ls=slice(None)):
-    """z(λ) = (1 − λ) z_i + λ z_j for every pair of a tile, eq (1): z[ls] (l, R, C, d), no gather."""
+def _line(ops, mix, x_rows, x_cols, ends, z):
+    """Eq (1) for every pair of a tile, λ-major, as one matrix product:
+    z (m, R, C, d) = [1, λ] (m, 2) @ [x_i; x_j − x_i] (2, R·C·d). x_rows (R, ≥C, d): the row
+    block's points repeated along the columns; x_cols (1, C, d); ends: scratch (2, R, C, d).
+    A line from a point to itself (x_j − x_i = 0) is that point exactly, in any precision."""
+    m, R, C, d = z.shape
+    ends[0] = x_rows[:, :C]
+    ops.subtract(x_cols, ends[0], out=ends[1])
+    ops.matmul(mix, ends.reshape(2, R * C * d), out=z.reshape(m, R * C * d))
+    return z
+
+
+def _factored(ops, kind, ti, tj, cs, z, E, near_0=False):
+    """The first nonlinearity of a tile from the tables, into z (m, R, C, d), which holds the lines
+    (silu) or is scratch: e^(−c z) = e_i · e_j, a multiply per point. E: scratch of z's shape.
+
+    tanh z = 2 / (1 + e^(−2z)) − 1, to a few ulps of 1; on a tile whose endpoints all have
+    |z| <= 1 (``near_0``), where a curve's values may all be small, as (1 − e^(−2z)) / (1 + e^(−2z))
+    with 1 − e_i e_j = e1_i + e_i e1_j (no cancellation there), to a few ulps of the values.
+    """
     C = z.shape[2]
-    return ops.add(ti["z"][ls, :, :C], tj["z"][ls, None, cs], out=z[ls])
-
-
-def _factored(ops, kind, ti, tj, cs, z, E, ls):
-    """The first nonlinearity on the λ slab ``ls`` of a tile, into z[ls], from the tables:
-    e^(−c z) = e_i · e_j, a multiply per point. E: scratch of the slab's shape."""
-    C, zs = z.shape[2], z[ls]
-    ei = ti["e"][ls, :, :C]                                  # (l, R, C, d)
-    if kind == "tanh":                                       # 1 − e_i e_j = e1_i + e_i e1_j; 1 + e_i e_j = 2 − that
-        num = ops.multiply(ei, tj["e1"][ls, None, cs], out=E)
-        ops.add(num, ti["e1"][ls, :, :C], out=num)
-        return ops.divide(num, ops.subtract(2.0, num, out=zs), out=zs)
-    ops.multiply(ei, tj["e"][ls, None, cs], out=E)
-    ops.add(E, 1.0, out=E)                                   # 1 + e^(−z)
+    ei = ti["e"][:, :, :C]                                   # (m, R, C, d)
+    if kind == "tanh" and near_0:
+        num = ops.multiply(ei, tj["e1"][:, None, cs], out=E)
+        ops.add(num, ti["e1"][:, :, :C], out=num)
+        return ops.divide(num, ops.subtract(2.0, num, out=z), out=z)
+    ops.multiply(ei, tj["e"][:, None, cs], out=E)
+    ops.add(E, 1.0, out=E)                                   # 1 + e^(−c z)
     if kind == "sigmoid":
-        return ops.divide(1.0, E, out=zs)
-    return ops.divide(_line(ops, ti, tj, cs, z, ls), E, out=zs)   # silu: z / (1 + e^(−z))
+        return ops.divide(1.0, E, out=z)
+    if kind == "tanh":
+        return ops.subtract(ops.divide(2.0, E, out=z), 1.0, out=z)
+    return ops.divide(z, E, out=z)                           # silu: z / (1 + e^(−z))
 
 
 # --- 5. r² of a tile's curves, from sums --------------------------------------------------------
@@ -203,7 +218,7 @@ def _tile_r_squared(ops, y, y0, y1, scale, lam, mix, rtol):
     if extreme:                                                        # divide each curve before the sums
         ops.multiply(z, inv, out=z)
     s1, sl = ops.matmul(mix, z.reshape(m, R * C * k)).reshape(2, R, C, k)   # Σz, Σλz over the interior
-    s2 = ops.sum(ops.multiply(z, z, out=z), 0)                        # Σz² over the interior
+    s2 = ops.sum_squares(z.reshape(m, R * C * k)).reshape(R, C, k)    # Σz² over the interior
     if not extreme:                                                    # the sums of z / s
         s1, sl, s2 = ops.multiply(s1, inv), ops.multiply(sl, inv), ops.multiply(s2, ops.multiply(inv, inv))
     dz = ops.multiply(ops.subtract(y1, y0), inv)                       # (R, C, k): z / s at λ = 1
@@ -233,15 +248,16 @@ def _pair_loop(ops, V, rest, lam):
     check_size("X", n * n, "the matrix L (N × N)")
     check_size("n_lambda", per_pair, "one line's interior points (n_lambda × width)")
     kind, later = rest[0][0], rest[1:]
-    c = FACTORED.get(kind)
+    c = FACTORED.get(kind) if ops.factor_exp else None
     inner = lam[1:-1]
-    w_i = ops.asarray((1.0 - inner)[:, None, None], dtype)  # (m, 1, 1): the weight of x_i in eq (1)
+    w_i = ops.asarray((1.0 - inner)[:, None, None], dtype)  # (m, 1, 1): the weight of x_i in z(λ)
     w_j = ops.asarray(inner[:, None, None], dtype)           # (m, 1, 1): the weight of x_j
-    wild = np.zeros(n, bool)
-    Vc = V
+    line_mix = ops.asarray(np.stack([np.ones(m), inner], axis=1), dtype)   # (m, 2): eq (1) as 1 · x_i + λ (x_j − x_i)
+    wild = near_0 = np.zeros(n, bool)
     if c is not None:                                        # 4. the overflow guard
         H = _guard(dtype, c)
-        wild = ops.numpy(ops.amax(ops.abs(V), 1)) > H        # (N,) points whose factors could overflow
+        size = ops.numpy(ops.amax(ops.abs(V), 1))           # (N,) each point's largest |z|
+        wild, near_0 = size > H, size <= 1.0                 # factors could overflow; tanh's accurate form
         Vc = ops.clip(V, -H, H)
     mix = ops.asarray(np.stack([np.ones(m), inner]), np.float64)    # (2, m)
     owned = rest[-1][0] != "fn"                              # the last stage writes into our scratch
@@ -251,43 +267,51 @@ def _pair_loop(ops, V, rest, lam):
         y_shift = ops.subtract(y_end, ops.asarray(rest[-1][2], np.float64))
         rest = rest[:-1] + [("affine", rest[-1][1], None)]
         later = rest[1:]
+    same = np.unique(ops.numpy(V), axis=0, return_inverse=True)[1].reshape(n)   # (N,) equal points, equal ids
     scratch = Scratch(ops.empty)
     L = np.eye(n)
     cols_per_block = max(1, TABLE_FLOATS // (2 * m * d))
     _, width = tile_shape(per_pair, ops.chunk_floats)
     for lo in range(1, n, cols_per_block):                   # a column block's j-side tables, once
         hi = min(lo + cols_per_block, n)
-        tj = _side_tables(ops, w_j, V[lo:hi], Vc[lo:hi], c)  # (m, J, d) each
+        tj = _side_tables(ops, w_j, Vc[lo:hi], c) if c is not None else None   # (m, J, d) each
         at = None
         for r0, r1, c0, c1 in pair_tiles(n, per_pair, ops.chunk_floats, (lo, hi)):
             if at != r0:                                     # a row block's i-side tables, once per block
-                at, ti = r0, _side_tables(ops, w_i, V[r0:r1], Vc[r0:r1], c, width)
+                at = r0
+                ti = _side_tables(ops, w_i, Vc[r0:r1], c, width) if c is not None else None
+                x_rows = ops.repeat(V[None, r0:r1], width)[0]         # (R, width, d): contiguous rows
+                y0_rows = ops.repeat(y_shift[None, r0:r1], width)[0]  # (R, width, d_out)
             R, C, cs = r1 - r0, c1 - c0, slice(c0 - lo, c1 - lo)
             z = scratch("z", (m, R, C, d), dtype)
-            if c is not None and not (wild[r0:r1].any() or wild[c0:c1].any()):
-                lb = max(1, min(m, ops.slab_floats // (R * C * d)))   # λ values per cache-sized slab
-                for l0 in range(0, m, lb):
-                    ls = slice(l0, min(l0 + lb, m))
-                    _factored(ops, kind, ti, tj, cs, z, scratch("E", (ls.stop - l0, R, C, d), dtype), ls)
+            factored = c is not None and not (wild[r0:r1].any() or wild[c0:c1].any())
+            if kind == "silu" or not factored:
+                _line(ops, line_mix, x_rows, V[None, c0:c1], scratch("ends", (2, R, C, d), dtype), z)
+            if factored:                                     # 4. the first nonlinearity from the tables
+                _factored(ops, kind, ti, tj, cs, z, scratch("E", (m, R, C, d), dtype),
+                          near_0[r0:r1].all() and near_0[c0:c1].all())
                 x, _ = _run(ops, later, z.reshape(m * R * C, d), scratch)
-            else:                                            # the direct path: eq (1), then the stages
-                x, _ = _run(ops, rest, _line(ops, ti, tj, cs, z).reshape(m * R * C, d), scratch)
+            else:                                            # the direct path: the stages on the lines
+                x, _ = _run(ops, rest, z.reshape(m * R * C, d), scratch)
             if tuple(x.shape) != (m * R * C, d_out):
                 raise LMNInputError(f"the map must send (M, d_in) to (M, {d_out}); it returned shape {tuple(x.shape)}")
             y = scratch("y", x.shape, np.float64) if (not owned or ops.dtype(x) != np.float64) else x
             if y is not x:                                   # r² overwrites y: a float64 copy of what is not ours
                 y[...] = x
             y = y.reshape(m, R, C, d_out)
-            y0, y1 = y_shift[r0:r1, None], y_shift[None, c0:c1]
+            y0, y1 = y0_rows[:, :C], y_shift[None, c0:c1]
             scale = ops.maximum(top[r0:r1, None], top[None, c0:c1])       # (R, C)
             r2 = _tile_r_squared(ops, y, y0, y1, scale, lam, mix, rtol)     # (R, C, d_out)
             Lt = ops.multiply(ops.sum(r2, 2), 1.0 / d_out)                # (R, C): eq (2)
 
-            point = ops.all_rows_equal(V[r0:r1, None], V[None, c0:c1])     # (R, C): x_i = x_j, linear by definition
-            Lt = ops.numpy(ops.where(point, 1.0, Lt))
-            pair = np.arange(c0, c1)[None, :] > np.arange(r0, r1)[:, None]  # (R, C): i < j, a pair of the tile
-            np.copyto(L[r0:r1, c0:c1], Lt, where=pair)
-            np.copyto(L[c0:c1, r0:r1], Lt.T, where=pair.T)
+            Lt = ops.numpy(Lt)
+            Lt[same[r0:r1, None] == same[None, c0:c1]] = 1.0            # x_i = x_j: one point, linear by definition
+            if c0 >= r1:                                     # every (i, j) of the tile is a pair i < j
+                L[r0:r1, c0:c1], L[c0:c1, r0:r1] = Lt, Lt.T
+            else:                                            # a tile on the diagonal: only its i < j
+                pair = np.arange(c0, c1)[None, :] > np.arange(r0, r1)[:, None]   # (R, C)
+                np.copyto(L[r0:r1, c0:c1], Lt, where=pair)
+                np.copyto(L[c0:c1, r0:r1], Lt.T, where=pair.T)
     if not np.all(np.isfinite(L)):
         raise NotFiniteError("the map returned NaN or inf on the interpolated points")
     return L

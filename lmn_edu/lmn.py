@@ -8,8 +8,10 @@ eq (3)  p_i = |μ_i| / Σ_j |μ_j|  (μ: eigenvalues of L),  S_NL = −Σ p_i lo
 
 The module reads in that order: eq (1), eq (2), eq (3), then the two rules eq (2) needs where
 r² is 0/0 (the flat-line rule), then the input checks. It is generic: f is any function of a
-batch of points. ``mlp_lmn.py`` has the fast path for the layers of our MLP; ``chunking.py``
-keeps the pair loop's memory bounded.
+batch of points, and it is the plain reference of the definition: ``engine.py`` computes the
+same L fast for a tail given as data (the layers of our MLP, torch modules); ``chunking.py``
+keeps the pair loop's memory bounded. Points of any real dtype are converted to float64 before
+any arithmetic, and r² divides each curve by its own scale, so L is right at any finite scale.
 """
 import os
 
@@ -115,7 +117,7 @@ def lmn_of(f, X, n_lambda=21):
 
 
 # --- where r² is 0/0: degenerate lines and flat curves --------------------------------------
-# Both rules are shared by every path (generic, fast, torch), so all apply the same definition.
+# Both rules are shared by every path (this reference and the engine), so all apply the same definition.
 
 # A curve whose spread (RMS deviation from its mean) is at most rtol × its largest |y| counts
 # as constant: r² = 1. The tolerance must sit above the noise of the arithmetic that produced

@@ -6,7 +6,7 @@ ops' kind, as minitorch's ``TensorBackend(ops)`` does. ``NUMPY_OPS`` runs on the
 the same entries, with the same meaning:
 
     name, chunk_floats          the library, and the floats in the largest array of a chunk
-    slab_floats                 the floats of a slab of the first nonlinearity (cache-sized on a CPU)
+    factor_exp                  whether the first SiLU/sigmoid/tanh takes its exponentials from tables
     points(name, X)             points (N, d) in a float dtype that holds them (lmn.as_float_points)
     asarray(x, dtype)           x as an array of the ops' kind (dtype: a NumPy dtype name)
     numpy(x)                    back to a NumPy array (for L, on the host)
@@ -16,7 +16,7 @@ the same entries, with the same meaning:
     add, subtract, multiply, divide, maximum, minimum, matmul     binary, with an optional ``out``
     amax, amin, sum(x, axis)    reductions over one axis
     all_finite(x)               a Python bool
-    all_rows_equal(a, b)        (…) True where the last axes of a and b are equal
+    sum_squares(x)              Σ x² over axis 0 of a 2-D array
     where(cond, a, b), pow2_below(x), clip(x, lo, hi), repeat(x, k)
     silu, sigmoid, tanh, relu, softmax     the stages of a tail (softmax over the last axis)
 
@@ -60,9 +60,8 @@ class NumpyOps:
     @property
     def chunk_floats(self):                                  # read on use, so that tests can change it
         return chunking.CHUNK_FLOATS
-    # The first nonlinearity runs in slabs of a few λ values of this many floats: four arrays
-    # of it stay in a core's L2 cache, where NumPy's elementwise passes run ~3× faster.
-    slab_floats = 32_768
+    # NumPy's float64 exp is scalar libm on AVX2 CPUs (~10 ns): a multiply from the tables is cheaper.
+    factor_exp = True
 
     def asarray(self, x, dtype):
         return np.asarray(x, dtype=dtype)
@@ -94,11 +93,12 @@ class NumpyOps:
         """x (a, b, d) as (a, b, k, d), each row repeated k times, in contiguous memory."""
         return np.repeat(x[:, :, None], k, axis=2)
 
+    def sum_squares(self, x):
+        """Σ x² over axis 0, (a, b) -> (b,), in one pass."""
+        return np.einsum("ij,ij->j", x, x)
+
     def all_finite(self, x):
         return bool(np.all(np.isfinite(x)))
-
-    def all_rows_equal(self, a, b):
-        return np.all(a == b, axis=-1)
 
     silu, sigmoid, softmax = staticmethod(_silu), staticmethod(_sigmoid), staticmethod(_softmax)
     tanh = staticmethod(np.tanh)

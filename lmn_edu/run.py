@@ -18,6 +18,7 @@ from .config import POINTS, RunConfig
 from .datasets import TASKS
 from .errors import LMNInputError
 from .mlp import OUTPUTS
+from .mlp_lmn import PRECISIONS
 from .mlp_lmn import LMN_LAYERS
 from .train import TrainingDiverged, train
 
@@ -67,6 +68,10 @@ def build_parser():
     p.add_argument("--lmn-points", default=D.lmn_points, help=f"points L is built on: {', '.join(POINTS)}")
     p.add_argument("--lmn-output", default=D.lmn_output, help=f"output LMN is measured to: {', '.join(OUTPUTS)}")
     p.add_argument("--n-lambda", type=int, default=D.n_lambda, help="λ points per line (eq 1), at least 3")
+    p.add_argument("--lmn-precision", default=D.lmn_precision,
+                   help=f"dtype of the tail when LMN is measured, on both backends whatever --dtype: "
+                        f"{' or '.join(PRECISIONS)} (r² sums and eigenvalues stay float64; float32 uses "
+                        "float32's flat-line tolerance)")
     p.add_argument("--snapshot-steps", nargs="*", type=int, default=[], metavar="STEP",
                    help="save the params at these steps in <run folder>/snapshots/")
     p.add_argument("--out", default=D.out, help="folder for the run folders")
@@ -96,7 +101,7 @@ def configs_from_args(args):
                   train_frac=args.train_frac, lr=args.lr, weight_decay=args.weight_decay,
                   eval_every=args.eval_every, lmn_every=args.lmn_every, lmn_log=args.lmn_log,
                   lmn_layers=tuple(args.lmn_layers), lmn_points=args.lmn_points,
-                  lmn_output=args.lmn_output, n_lambda=args.n_lambda,
+                  lmn_output=args.lmn_output, n_lambda=args.n_lambda, lmn_precision=args.lmn_precision,
                   snapshot_steps=tuple(args.snapshot_steps), out=args.out, device=args.device,
                   dtype=args.dtype, loss_dtype=args.loss_dtype,
                   precision_diagnostics=args.precision_diagnostics).validated()

@@ -25,7 +25,9 @@ CUDA_CHUNK_FLOATS = 2 ** 26
 class TorchOps:
     """The torch table: arrays are tensors on one device."""
     name = "torch"
-    slab_floats = 2 ** 62                                    # no slabs: torch's kernels are fused enough
+    # torch's SiLU is one fused, vectorized pass; from the tables it takes four (measured on a CPU:
+    # 0.58 s against 0.50 s for h1 at N = 300). The factored path stays tested (test_engine.py).
+    factor_exp = False
 
     def __init__(self, device="cpu", chunk_floats=None):
         self.device = torch.device(device)
@@ -97,12 +99,13 @@ class TorchOps:
     def subtract(a, b, out=None):
         if not torch.is_tensor(a):                           # a − b = −b + a
             return torch.neg(b, out=out).add_(a)
-        return torch.sub(a, b, out=out)
+        return torch.sub(a, b, out=out)         # b may be a number
 
     @staticmethod
     def divide(a, b, out=None):
         if not torch.is_tensor(a):                           # a / b, a a number (the engine uses 1 / b)
             return torch.reciprocal(b, out=out).mul_(a) if a != 1.0 else torch.reciprocal(b, out=out)
+        # b may be a number too
         return torch.div(a, b, out=out)
 
     @staticmethod
@@ -152,8 +155,8 @@ class TorchOps:
         return bool(torch.isfinite(x).all())
 
     @staticmethod
-    def all_rows_equal(a, b):
-        return (a == b).all(dim=-1)
+    def sum_squares(x):
+        return torch.einsum("ij,ij->j", x, x)
 
     silu, sigmoid, tanh, relu = staticmethod(F.silu), staticmethod(torch.sigmoid), staticmethod(torch.tanh), \
         staticmethod(torch.relu)

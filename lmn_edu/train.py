@@ -144,7 +144,8 @@ def train(config, progress=None, callback=None, overwrite=False):
                     if step in lmn_set:
                         try:
                             t_lmn = time.perf_counter()
-                            last_lmn = backend.lmn(points, config.lmn_layers, config.lmn_output, config.n_lambda)
+                            last_lmn = backend.lmn(points, config.lmn_layers, config.lmn_output, config.n_lambda,
+                                                   config.lmn_precision)
                             t_lmn = time.perf_counter() - t_lmn
                             left.done("lmn", t_lmn)
                         except NotFiniteError as e:      # finite loss, but outputs that overflow between points
@@ -198,4 +199,4 @@ def lmn_of_params(config, params, layers=None, points=None, output=None):
         raise LMNInputError("layers is empty; name at least one layer to measure")
     backend, task, train_idx, test_idx = start_backend(config, params)
     pts = lmn_points(task, train_idx, test_idx, points or config.lmn_points)
-    return backend.lmn(pts, layers, output or config.lmn_output, config.n_lambda)
+    return backend.lmn(pts, layers, output or config.lmn_output, config.n_lambda, config.lmn_precision)

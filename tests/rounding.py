@@ -30,7 +30,7 @@ def connectivity_rounding_bound(f, X, n_lambda=21, ulps=64):
     scale = np.abs(y).max(axis=(1, 2))[:, None]                                # (P, 1)
     std = y.std(axis=1)                                                        # (P, d)
     u = ulps * eps * scale
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):          # 0/0 where a curve is all zeros: flat, set below
         b = np.minimum(1.0, 4 * u / std)                                       # (P, d)
     b = np.where(std <= 0.5 * rtol * scale, 0.0, b)      # flat for both, noise cannot reach the threshold
     b = np.where(np.abs(std - rtol * scale) <= 2 * u, 1.0, b)   # at the threshold: either decision
