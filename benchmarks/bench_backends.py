@@ -32,8 +32,7 @@ def parse_args(argv=None):
     ap.add_argument("--repeats", type=int, default=None, help="timings, best kept (default 3; quick 1)")
     ap.add_argument("--loop-steps", type=int, default=None,
                     help="steps of the real training loop, LMN every 10 (default 50; quick 20)")
-    ap.add_argument("--threads", type=int, default=1,
-                    help="BLAS and torch threads (default 1: single-core numbers; 0 leaves the defaults)")
+    common.add_common_args(ap)
     args = ap.parse_args(argv)
     args.steps = args.steps or (20 if args.quick else 100)
     args.repeats = args.repeats or (1 if args.quick else 3)
@@ -106,7 +105,7 @@ def protocol(t_step, t_eval, t_lmn, steps):
 
 def main(argv=None):
     args = parse_args(argv)
-    common.set_threads(args.threads)
+    common.prepare(args)
     import torch
     if args.threads > 0:
         torch.set_num_threads(args.threads)

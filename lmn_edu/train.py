@@ -14,6 +14,7 @@ from .datasets import make_task, split
 from .errors import LMNInputError, NotFiniteError
 from . import transformer
 from .mlp import init_params
+from .progress import Remaining, format_seconds
 
 
 class TrainingDiverged(RuntimeError):
@@ -117,9 +118,10 @@ def snapshot_steps(config, lmn_at):
     return lmn_at if config.snapshot_steps == "lmn" else frozenset(config.snapshot_steps)
 
 
-def _postfix(row, last_lmn):
-    """What the progress bar shows: losses and accuracies (train/test) and the last LMN."""
-    post = {"loss": f"{row['train_loss']:.3g}/{row['test_loss']:.3g}",
+def _postfix(row, last_lmn, left):
+    """What the progress bar shows: the time left, losses and accuracies (train/test), the last LMN."""
+    post = {"left": format_seconds(left.seconds_left()),
+            "loss": f"{row['train_loss']:.3g}/{row['test_loss']:.3g}",
             "acc": f"{row['train_acc']:.2f}/{row['test_acc']:.2f}"}
     post.update({k: f"{v:.1f}" for k, v in last_lmn.items()})
     return post
@@ -168,8 +170,13 @@ def train(config, progress=None, callback=None, overwrite=False):
         # config.json: the settings as asked (so it round-trips to RunConfig) and the device they got
         history = rundir.History(config.run_dir, {**config.to_dict(), "device_used": backend.device_name}, columns)
         if progress is not None:
+            # the time left is counted by kind (progress.py), not from tqdm's rate of steps
             bar = progress(total=config.steps, leave=True, dynamic_ncols=True,
-                           desc=f"{config.task} {config.backend} s{config.seed}")
+                           desc=f"{config.task} {config.backend} s{config.seed}",
+                           bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
+        evals = Schedule(config.steps, config.eval_every)        # rows: bounded by config.MAX_ROWS
+        n_rows = len(evals) + sum(1 for s in set(lmn_at) | set(snap_at) if s not in evals)
+        left = Remaining({"step": config.steps, "row": n_rows, "lmn": len(lmn_at)})
         start = time.perf_counter()
         last_lmn = {}
         # Overflow on the way to divergence is reported once, by the finiteness checks below.
@@ -178,6 +185,7 @@ def train(config, progress=None, callback=None, overwrite=False):
             for step in range(config.steps + 1):
                 interrupts.checkpoint()
                 if step % config.eval_every == 0 or step in lmn_at or step in snap_at or step == config.steps:
+                    t_row, t_lmn = time.perf_counter(), 0.0
                     row = {"step": step, **backend.evaluate()}
                     if _diverged(row):
                         row["time_s"] = time.perf_counter() - start
@@ -186,8 +194,11 @@ def train(config, progress=None, callback=None, overwrite=False):
                                                f"(params L2 {row['l2']}) at step {step}")
                     if step in lmn_at:
                         try:
+                            t_lmn = time.perf_counter()
                             last_lmn = backend.lmn(points, config.lmn_layers, config.lmn_output, config.n_lambda,
                                                    config.lmn_precision)
+                            t_lmn = time.perf_counter() - t_lmn
+                            left.done("lmn", t_lmn)
                         except NotFiniteError as e:      # finite loss, but outputs that overflow between points
                             row["time_s"] = time.perf_counter() - start
                             history.append(row)
@@ -207,11 +218,14 @@ def train(config, progress=None, callback=None, overwrite=False):
                         except StopTraining as stop:
                             reason = stop.reason
                             break
+                    left.done("row", time.perf_counter() - t_row - t_lmn)
                     if bar is not None:
-                        bar.set_postfix(_postfix(row, last_lmn), refresh=False)
+                        bar.set_postfix(_postfix(row, last_lmn, left), refresh=False)
                 if step == config.steps:
                     break
+                t_step = time.perf_counter()
                 value = _step(backend, step)
+                left.done("step", time.perf_counter() - t_step)
                 if not math.isfinite(value):       # the row after the step that saw it, then stop
                     history.append({"step": step + 1, **backend.evaluate(), "time_s": time.perf_counter() - start})
                     raise TrainingDiverged(f"the train loss is {value} at step {step}")

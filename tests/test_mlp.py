@@ -42,7 +42,7 @@ def test_silu_matches_definition_and_is_stable():
     x = np.array([-800.0, -20.0, -1.0, 0.0, 1.0, 20.0, 800.0])
     with np.errstate(over="ignore"):
         expected = x / (1 + np.exp(-x))
-    # the tanh form of the sigmoid is exact to rounding in absolute terms (not relative, for x << 0)
+    # exact to rounding (primitives.sigmoid is 1 / (1 + e^(-x)), relative accuracy also for x << 0)
     assert np.allclose(mlp.silu(x), expected, rtol=1e-13, atol=1e-15)
     assert np.all(np.isfinite(mlp.silu(x)))
 
