@@ -5,3 +5,36 @@ import os
 # a 2-core machine. Set before NumPy is imported; subprocesses inherit it.
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+
+
+# Tests that take more than about a second each (they train, start subprocesses or run lessons and
+# notebooks), measured with `pytest --durations=60`: marked slow here, in one list, so that
+# `python -m pytest -m "not slow"` is the quick edit-test loop. The full suite runs them all.
+SLOW = {
+    "test_cli.py": {"test_run_writes_files_and_summary", "test_divergence_at_an_lmn_step_exit_1",
+                    "test_rerun_into_a_run_folder_is_refused_then_overwritten",
+                    "test_torch_overflowing_update_is_divergence", "test_ctrl_c_keeps_what_was_measured",
+                    "test_a_layer_named_twice_is_measured_once", "test_cuda_absent",
+                    "test_divergence_exit_1_and_history_kept", "test_ctrl_c_during_start_up",
+                    "test_two_runs_at_once_into_one_folder"},
+    "test_lessons.py": {"test_lesson_runs_in_quick_mode", "test_quick_mode_reads_the_committed_run_and_gives_verdicts",
+                        "test_lesson_runs_without_torch"},
+    "test_notebooks.py": "all",
+    "test_fresh_install.py": "all",
+    "test_rundir.py": {"test_reproduce_from_writes_nothing_into_its_folder"},
+    "test_torch_backend.py": {"test_train_histories_agree", "test_cli_several_tasks_and_seeds",
+                              "test_200_steps_same_trajectory"},
+    "test_train.py": {"test_same_seed_same_numbers", "test_lmn_points_and_layers"},
+    "test_reproduce.py": {"test_fill_grid_retrains_identically_and_fills"},
+    "test_monitor.py": {"test_docs_worked_examples_run"},
+    "test_grader.py": {"test_every_attack_is_one_line_and_not_passed"},
+    "test_course.py": {"test_solutions_pass"},
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    import pytest
+    for item in items:
+        names = SLOW.get(item.path.name, ())
+        if names == "all" or item.originalname in names:
+            item.add_marker(pytest.mark.slow)
