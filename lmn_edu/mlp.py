@@ -201,6 +201,8 @@ def forward(params, inputs):
 def cross_entropy(logits, labels):
     """Mean negative log-likelihood of the labels: logits (N, C), labels (N,) class ids."""
     labels = _check_labels(logits, labels)
+    if np.asarray(getval(logits)).dtype.kind in "iub":           # integer logits: NumPy would take exp of int8 in float16
+        logits = np.asarray(getval(logits), dtype=np.float64)
     return anp.mean(logsumexp(logits, axis=1) - primitives.pick(logits, labels))   # pick: logits[i, labels[i]]
 
 

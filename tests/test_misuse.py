@@ -320,10 +320,6 @@ DTYPE_ARGS = {
 DTYPES = ["float16", "float32", "float64", "int8", "uint8", "int32", "int64"]
 SCALES = [1e-300, 1e-200, 1e-100, 1e-8, 1e8, 1e100, 1e200, 1e300]
 TOL = {"float16": 2e-2, "float32": 1e-4}                     # relative, of the float64 reference
-# Integer logits: NumPy computes exp of int8/uint8 in float16, so the loss is float16-rounded
-# (mlp.logsumexp; not the engine's): reported to the lead, marked apart.
-LOGSUMEXP = pytest.mark.xfail(strict=False, reason="library numerics: integer logits in float16 (mlp.logsumexp)")
-LOGSUMEXP_CASES = {("cross_entropy", "logits", d) for d in ("int8", "uint8")}
 
 
 def _as(value, dtype):
@@ -382,8 +378,7 @@ def _right_or_named(name, arg, value, reference_value, rtol, **changes):
     _close(result, reference, rtol)
 
 
-DTYPE_CASES = [pytest.param(name, arg, dtype, id=f"{name}-{arg}-{dtype}",
-                            marks=[LOGSUMEXP] if (name, arg, dtype) in LOGSUMEXP_CASES else [])
+DTYPE_CASES = [pytest.param(name, arg, dtype, id=f"{name}-{arg}-{dtype}")
                for name, args in sorted(DTYPE_ARGS.items()) for arg in args for dtype in DTYPES]
 
 
