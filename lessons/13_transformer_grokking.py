@@ -136,8 +136,8 @@ course.done()
 # Edit the stubs in `lessons/exercises/13_transformer_grokking.py`, then check them from the repository root
 # (or from `lessons/`) with `python -m lmn_edu.course check 13`: ✓ or ✗ per exercise, with a hint.
 #
-# 1. **Implement** `embed_sequences(params, inputs)`: the points of LMN, the flattened embedded sequences. ★
-# 2. **Implement** `attention_from_equals(params, x, n_heads)`: multi-head attention from the "=" query. ★★
-# 3. **Implement** `transformer_lmn(params, inputs, n_heads, layer)`: LMN from `emb` or `attn` to the logits, with your own tail and `lmn_edu.connectivity_matrix`. ★★★
+# 1. ★ (10 min) **Implement** `embed_sequences`: the points of LMN, the flattened embedded sequences.
+# 2. ★★ (25 min) **Implement** `attention_from_equals`: multi-head attention from the "=" query.
+# 3. ★★★ (40 min) **Implement** `transformer_lmn`: LMN from `emb` or `attn` to the logits, with your own tail and `lmn_edu.connectivity_matrix`.
 # 4. **Predict, then run.** LMN from the *full* residual stream after attention (all three positions, 3·d numbers) against LMN from the "=" position alone: equal, larger or smaller? Build the tail that ignores positions 0 and 1 and see.
 # 5. **Open question.** Nanda et al. show the grokked network computes a + b with a few Fourier frequencies (cos and sin of 2πk(a + b)/p). What would LMN measure on such a network — and should that circuit look "linear" along a line between two embedded sequences?

@@ -1013,8 +1013,9 @@ def _small_transformer(rng, p=7, d=8, heads=2, d_mlp=16):
 
 @exercise("13", stars=1, minutes=10,
           forbid=("lmn_edu.transformer.embed", "lmn_edu.transformer.representations"),
-          hints=("tokens = np.column_stack([inputs, np.full(N, V)]) with V = W_E.shape[0] − 1; "
-                 "(W_E[tokens] + W_pos).reshape(N, -1)",))
+          hints=("Each pair (a, b) becomes a sequence of three tokens: a, b and the equals token, the last row of W_E.",
+                 "Look each token up in W_E and add the position embedding of its place in the sequence.",
+                 "Put the three vectors of a sequence side by side: one row of 3·d numbers per pair."))
 def check_embed_sequences(fn, rng):
     from lmn_edu import transformer
     for p, d in ((5, 4), (7, 8)):
@@ -1026,9 +1027,11 @@ def check_embed_sequences(fn, rng):
 @exercise("13", stars=2, minutes=25,
           forbid=("lmn_edu.transformer.attention", "lmn_edu.transformer.stages", "lmn_edu.transformer.forward",
                   "lmn_edu.transformer.representations", "lmn_edu.transformer.tail_function"),
-          hints=("reshape q to (M, H, d_head) and k, v to (M, 3, H, d_head); the scores are "
-                 "np.einsum('mhe,mthe->mht', q, k) / sqrt(d_head), softmax over t (the last axis)",
-                 "the residual is not added: the answer is z @ W_O, z the heads' mixes concatenated"))
+          hints=("Only the last position asks the question: one query from it, a key and a value from every position.",
+                 "Split the columns of the query, keys and values into the heads; per head, score each position "
+                 "by query times key over the square root of the head's width, and softmax over the three positions.",
+                 "Mix each head's values with its weights, put the heads side by side, then apply W_O; the "
+                 "residual is not added here."))
 def check_attention_from_equals(fn, rng):
     from lmn_edu import transformer
     for heads in (1, 2, 4):
@@ -1039,11 +1042,11 @@ def check_attention_from_equals(fn, rng):
 
 @exercise("13", stars=3, minutes=40,
           forbid=("lmn_edu.transformer.layers_lmn", "lmn_edu.transformer.tail_function", "lmn_edu.transformer.stages"),
-          hints=("points for 'emb': the flattened embedded sequences; for 'attn': x[:, 2] + attention(x) with "
-                 "x = those points reshaped to (N, 3, d)",
-                 "the tail from 'attn' is r -> unembed(mlp_block(r)); from 'emb' it first reshapes and applies "
-                 "the attention with its residual",
-                 "lmn_edu.linear_mapping_number(lmn_edu.connectivity_matrix(tail, points))"))
+          hints=("Choose the points and the tail: the tail is everything the network does after that layer.",
+                 "From emb the points are the flattened embedded sequences and the tail reshapes them, applies "
+                 "the attention and adds the residual; from attn the points are the stream at the last position "
+                 "after that, and the tail is the MLP block and the unembedding.",
+                 "Build the connectivity matrix of the tail on the points with the package, then turn it into LMN."))
 def check_transformer_lmn(fn, rng):
     from lmn_edu import transformer
     params, inputs = _small_transformer(rng)
