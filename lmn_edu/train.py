@@ -184,7 +184,7 @@ def train(config, progress=None, callback=None, overwrite=False):
         with np.errstate(over="ignore", invalid="ignore"):
             for step in range(config.steps + 1):
                 interrupts.checkpoint()
-                if step % config.eval_every == 0 or step in lmn_at or step in snap_at or step == config.steps:
+                if step in evals or step in lmn_at or step in snap_at:          # evals holds the last step
                     t_row, t_lmn = time.perf_counter(), 0.0
                     row = {"step": step, **backend.evaluate()}
                     if _diverged(row):
