@@ -29,6 +29,7 @@ SLOW = {
     "test_monitor.py": {"test_docs_worked_examples_run"},
     "test_grader.py": {"test_every_attack_is_one_line_and_not_passed"},
     "test_course.py": {"test_solutions_pass"},
+    "test_benchmarks.py": {"test_bench_lmn", "test_bench_step"},
 }
 
 
