@@ -18,7 +18,10 @@ What is measured:
 - a torch module (or a function of tensors): ``torch_lmn.module_lmn`` on X (N, *input_shape),
   in eval mode and without gradients, on the module's device and dtype; an nn.Sequential gets the
   affine-prefix fast path;
-- a NumPy function of a batch, with X a NumPy array: ``lmn.lmn_of``, and torch is not needed;
+- a NumPy function of a batch, with X a NumPy array: the engine (engine.py, the function as one
+  ``("fn", f)`` stage, in float64), the value of ``lmn.lmn_of`` to rounding, and torch is not
+  needed. The function gets a batch (M, *input_shape) and must return (M, d_out) real numbers
+  (an array or a nested list); another shape, bool or complex values: LMNInputError;
 - several layers at once: a dict ``{name: model}``, where a model may also be a pair
   ``(to_layer, tail)``: ``to_layer`` maps X to that layer's representation (the points), and LMN
   is that of ``tail`` on them. For an nn.Sequential ``net``, ``{"x": net, "h1": (net[:2], net[2:])}``.
@@ -39,9 +42,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from . import engine
 from .errors import LMNInputError, NotFiniteError, check_int, show
 from .history import BASE_COLUMNS, History, RunFolder
-from .lmn import _flat_points, lmn_of
+from .lmn import _check_output, _flat_points, linear_mapping_number
+from .ops import NUMPY_OPS
 from .train import lmn_steps
 
 # Seconds the row's LMN took (its name does not start with "lmn_": plots.fig2 plots those as LMN).
@@ -134,10 +139,17 @@ def _measure_torch(to_layer, tail, X, n_lambda):
 
 
 def _measure_numpy(to_layer, tail, X, n_lambda):
+    """LMN of a NumPy function: the engine with one ("fn", f) stage, in float64 as lmn.lmn_of."""
     if to_layer is not None:
         X = to_layer(X)
     X, shape = _flat_points(X)                                # (N, D)
-    return lmn_of(lambda x: tail(x.reshape(-1, *shape)), X, n_lambda)
+
+    def f(x):                                                 # (M, D) -> (M, d_out), each batch checked
+        # as lmn.connectivity_matrix checks f: real, (M, d_out), finite (else NotFiniteError)
+        return _check_output(tail(x.reshape(-1, *shape)), len(x))
+
+    L = engine.connectivity(X, [("fn", f)], n_lambda, ops=NUMPY_OPS, dtype="float64")   # (N, N)
+    return linear_mapping_number(L)
 
 
 def _measure(specs, X, n_lambda):

@@ -77,6 +77,62 @@ def test_any_shape_numpy_points(tmp_path):
     assert value == pytest.approx(lmn_of(lambda x: f_numpy(x[:, :3]), X.reshape(8, 6)), rel=1e-12)
 
 
+def conv_numpy(x):                                         # (M, 1, 4, 4) -> (M, 3): 2×2 pooling, tanh, a dense map
+    assert x.shape[1:] == (1, 4, 4)                          # the function sees the points' own shape
+    pooled = x.reshape(len(x), 2, 2, 2, 2).mean(axis=(2, 4)).reshape(len(x), 4)
+    return np.tanh(pooled * 3.0) @ np.array([[1.0, -1.0, 0.5], [0.5, 2.0, -1.0], [-2.0, 0.3, 1.0], [1.0, 1.0, 1.0]])
+
+
+@pytest.mark.parametrize("f,shape", [(f_numpy, (3,)), (conv_numpy, (1, 4, 4))])
+def test_numpy_lmn_is_the_reference(f, shape):
+    # The engine's pair loop (endpoints once, r² from sums) gives lmn.lmn_of's value to rounding.
+    X = np.random.default_rng(5).normal(size=(12, *shape))
+    seen = []
+
+    def counted(x):
+        seen.append(x.shape[0])
+        return f(x)
+
+    flat = X.reshape(len(X), -1)
+    reference = lmn_of(lambda x: f(x.reshape(-1, *shape)), flat)
+    assert 1.0 < reference < 12.0                            # a nonlinear map: a test that can fail
+    assert measure(counted, X)["input"] == pytest.approx(reference, rel=1e-10)
+    # Each point through f once (λ = 0 and 1), then only lines' 19 interior points (not all 21).
+    assert seen[0] == 12 and len(seen) > 1 and all(m % 19 == 0 for m in seen[1:])
+
+
+def test_numpy_function_runs_in_float64():
+    # As lmn.lmn_of, the lines are float64 whatever the points' float dtype.
+    X = np.random.default_rng(6).normal(size=(6, 3)).astype(np.float32)
+    dtypes = set()
+
+    def f(x):
+        dtypes.add(x.dtype)
+        return f_numpy(x)
+
+    assert measure(f, X)["input"] == pytest.approx(lmn_of(f_numpy, X), rel=1e-10)
+    assert dtypes == {np.dtype(np.float64)}
+
+
+@pytest.mark.parametrize("out,match", [
+    (lambda y: y[:, 0], r"map .* returned shape \(6,\)"),              # (M,): refused, as lmn_of does
+    (lambda y: y[:, :, None], r"map .* returned shape \(6, 2, 1\)"),   # (M, d, 1)
+    (lambda y: float(y.sum()), r"map .* returned shape \(\)"),
+    (lambda y: y[:-1], r"map .* returned shape \(5, 2\)"),             # rows lost
+    (lambda y: y > 0, "return real numbers, it returned dtype bool"),
+    (lambda y: y * 1j, "return real numbers, it returned dtype complex128"),
+])
+def test_numpy_function_with_a_bad_return(out, match):
+    X = np.random.default_rng(7).normal(size=(6, 3))
+    with pytest.raises(LMNInputError, match="^model: f must " + match):
+        measure(lambda x: out(f_numpy(x)), X)
+
+
+def test_numpy_function_may_return_a_list():
+    X = np.random.default_rng(8).normal(size=(6, 3))
+    assert measure(lambda x: f_numpy(x).tolist(), X)["input"] == pytest.approx(lmn_of(f_numpy, X), rel=1e-10)
+
+
 def test_numpy_path_needs_no_torch(tmp_path):
     code = textwrap.dedent(f"""
         import sys
