@@ -5,14 +5,14 @@
 #      20 000 steps, LMN every 50 steps (421 LMN measurements with the 20 log-spaced ones),
 #   3. LMN against N up to 10 000 on the GPU (benchmarks/bench_scaling.py --backend torch).
 # Each part has its own time limit; the results are written as text under the folder given
-# (default: $OUT, else ./gpu_check_results). GPU_CHECK_TINY=1 (or --tiny) runs tiny sizes on
+# (default: ./gpu_check_results). GPU_CHECK_TINY=1 (or --tiny) runs tiny sizes on
 # the CPU, to test the script where there is no GPU.
 #
 #   bash benchmarks/gpu_check.sh [--tiny] [FOLDER]
 set -u
 tiny="${GPU_CHECK_TINY:-0}"
 if [ "${1:-}" = "--tiny" ]; then tiny=1; shift; fi
-out="${1:-${OUT:-gpu_check_results}}"
+out="${1:-gpu_check_results}"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 here="$(cd "$(dirname "$0")/.." && pwd)"

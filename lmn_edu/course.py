@@ -416,9 +416,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:                     # the reader went away (| head): not our error
+    except BrokenPipeError:                     # the reader went away (| head): not our error, nor a failed exercise
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return 141                              # 128 + SIGPIPE, as the shell reports a command killed by it
 
 
 if __name__ == "__main__":

@@ -141,3 +141,15 @@ class ArgumentParser(argparse.ArgumentParser):
         # control characters of a bad value (a stray carriage return) are escaped: one line, always
         message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
         self.exit(2, f"error: {message} (see --help)\n")
+
+
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """--help with each option's default, except where its help already says the default or the
+    default is None (the option then means "the model's own choice", which its help explains)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.default is None:
+            return text
+        return super()._get_help_string(action)
+

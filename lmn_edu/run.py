@@ -14,7 +14,6 @@ if __name__ == "__main__":           # the command: signals handled from here on
     from lmn_edu import interrupts as _interrupts
     _interrupts.install()
 
-import argparse  # noqa: E402  (after the signal handlers)
 import os  # noqa: E402
 
 from threadpoolctl import threadpool_limits  # noqa: E402
@@ -25,7 +24,7 @@ from .analysis import phase_steps
 from .backends import BACKENDS, DEVICES, DTYPES, LOSS_DTYPES
 from .config import MODELS, POINTS, TRANSFORMER_LAYERS, RunConfig
 from .datasets import TASKS
-from .errors import ArgumentParser, LMNInputError, check_choice
+from .errors import ArgumentParser, DefaultsHelpFormatter, LMNInputError, check_choice
 from .mlp import OUTPUTS
 from .mlp_lmn import PRECISIONS
 from .mlp_lmn import LMN_LAYERS
@@ -55,7 +54,7 @@ def build_parser():
                     "and measure the linear mapping number (LMN) along the way.",
         epilog="exit status: 0 done, 1 training diverged, 2 bad input or environment, 130 interrupted "
                "(Ctrl-C), 143 stopped by SIGTERM, 129 by SIGHUP",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     p.add_argument("--model", default=D.model,
                    help=f"one of {', '.join(MODELS)}: the paper's 3-layer SiLU MLP, or the one-layer transformer "
                         "of Nanda et al. (ICLR 2023) on the sequence 'a b =' (lmn_edu/transformer.py)")
@@ -150,13 +149,17 @@ def save_figure(config, history):
          title=f"{model}{config.task}, {config.backend}, seed {config.seed}")
 
 
+def _at(step):
+    return "not reached" if step is None else f"at step {step}"
+
+
 def summary(config, history):
     rows = history.rows
     last = rows[-1]
     mem, gen = phase_steps(rows)
     lmn = "".join(f", LMN({k[4:]}) {last[k]:.2f}" for k in last if k.startswith("lmn_") and last[k] is not None)
     return (f"{config.run_dir}: train acc {last['train_acc']:.3f}, test acc {last['test_acc']:.3f}"
-            f"{lmn}; train acc 1.0 at step {mem}, test acc 1.0 at step {gen}; "
+            f"{lmn}; train acc 1.0 {_at(mem)}, test acc 1.0 {_at(gen)}; "
             f"{last['time_s']:.0f} s")
 
 

@@ -46,6 +46,15 @@ def test_help():
                    "--n-lambda", "--out", "--device", "--dtype", "--threads", "--overwrite", "--lmn-log",
                    "--snapshot-steps", "--loss-dtype", "--precision-diagnostics"]:
         assert option in r.stdout
+    assert "(default: None)" not in r.stdout                # a None default is explained in its help
+
+
+def test_summary_says_not_reached():
+    from types import SimpleNamespace
+    from lmn_edu.run import summary
+    rows = [{"step": s, "train_acc": a, "test_acc": 0.1, "time_s": 2.0, "lmn_h1": 3.0} for s, a in ((0, 0.5), (10, 1.0))]
+    line = summary(SimpleNamespace(run_dir="r"), SimpleNamespace(rows=rows))
+    assert "train acc 1.0 at step 10" in line and "test acc 1.0 not reached" in line and "None" not in line
 
 
 @pytest.mark.parametrize("args, words", [

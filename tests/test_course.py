@@ -132,6 +132,16 @@ def test_cli_exit_codes_from_the_lessons_folder(tmp_path):
     assert listing.returncode == 0 and "04_linear_connectivity" in listing.stdout and "min" in listing.stdout
 
 
+def test_a_closed_output_pipe_is_its_own_exit_status():
+    import os
+    r, w = os.pipe()
+    os.close(r)                                 # the reader (| head) is gone before anything is written
+    p = subprocess.run([sys.executable, "-m", "lmn_edu.course", "list"], stdout=w, stderr=subprocess.PIPE, text=True)
+    os.close(w)
+    assert p.returncode == 141, p.stderr        # not 1, which says an exercise failed
+    assert "Traceback" not in p.stderr
+
+
 def test_no_verdict_without_evidence(capsys):
     assert course.compare(True, "a claim", evidence=False) is None
     assert course.compare(False, "a claim") is False

@@ -15,14 +15,13 @@ Without a command, ``--from DIR`` is ``report --from DIR`` and any other flags a
 Exit codes: 0 done, 1 a run diverged, 2 bad input or environment (one line on stderr), 130 interrupted
 (143 by SIGTERM, 129 by SIGHUP). ``report`` only reads its folder.
 """
-import argparse
 import sys
 import time
 from pathlib import Path
 
 from .. import interrupts
 from ..datasets import TASKS
-from ..errors import ArgumentParser, LMNInputError, check_choice
+from ..errors import ArgumentParser, DefaultsHelpFormatter, LMNInputError, check_choice
 from . import train_cli
 from .protocol import SEEDS
 
@@ -72,7 +71,7 @@ def build_parser():
                    help="the folder of the transformer run folders")
     t.add_argument("--docs", default="docs", help="folder for transformer.md and figures/transformer/")
     train_cli.add_arguments(sub.add_parser("train", help=train_cli.HELP, description=train_cli.HELP,
-                                           formatter_class=argparse.ArgumentDefaultsHelpFormatter))
+                                           formatter_class=DefaultsHelpFormatter))
     return p
 
 
