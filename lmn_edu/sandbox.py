@@ -21,6 +21,7 @@ exercise, as an :class:`Incident` with one line saying what happened.
   untrusted code on a machine you can afford to lose, as with any autograder.
 """
 import builtins
+import contextlib
 import os
 import pickle
 import queue
@@ -274,10 +275,11 @@ class Child:
             raise Incident(str(rest[0]))
         raise Incident("sent back a reply the checker does not know")
 
-    def call(self, name, forbid, args, kwargs, clock):
-        """The student's ``name(*args, **kwargs)``, within the time left on ``clock``."""
+    def call(self, name, forbid, args, kwargs, clock, strict_floats=False):
+        """The student's ``name(*args, **kwargs)``, within the time left on ``clock``; with
+        ``strict_floats``, NumPy's floating-point errors and RuntimeWarnings raise (see grading)."""
         try:
-            _send(self._proc.stdin, ("call", name, tuple(forbid), args, kwargs))
+            _send(self._proc.stdin, ("call", name, tuple(forbid), args, kwargs, bool(strict_floats)))
         except OSError:
             pass                               # the child is gone: _wait says why
         except Exception as e:
@@ -381,8 +383,9 @@ class StudentFunction:
     """The student's function ``name``, called in the child. ``calls``: how many calls were made;
     ``incident``: the first Incident of this exercise (kept even if a check catches it)."""
 
-    def __init__(self, child, name, forbid, clock):
+    def __init__(self, child, name, forbid, clock, strict_floats=False):
         self.child, self.name, self.forbid, self.clock = child, name, tuple(forbid), clock
+        self.strict_floats = bool(strict_floats)
         self.calls = 0
         self.incident = None
         self.raised = None               # the last exception the student's code raised
@@ -392,7 +395,7 @@ class StudentFunction:
             raise Incident(self.incident)
         self.calls += 1
         try:
-            return self.child.call(self.name, self.forbid, args, kwargs, self.clock)
+            return self.child.call(self.name, self.forbid, args, kwargs, self.clock, self.strict_floats)
         except Incident as e:
             self.incident = e.reason
             raise
@@ -407,7 +410,25 @@ class StudentFunction:
 
 # --- the child's side ------------------------------------------------------------------------
 
-_STATE = {"forbid": frozenset(), "hit": None, "trusted": 0}
+_STATE = {"forbid": frozenset(), "hit": None, "trusted": 0, "strict": None}
+
+
+def _strict_floats():
+    """A context in which NumPy's overflow, invalid and divide-by-zero raise FloatingPointError and
+    every RuntimeWarning is an error (underflow to 0 stays allowed). Built from numpy and warnings
+    as they were before the student's file was loaded, so that the file cannot swap them."""
+    import warnings
+
+    import numpy as np
+    errstate, catch, simplefilter = np.errstate, warnings.catch_warnings, warnings.simplefilter
+
+    @contextlib.contextmanager
+    def strict():
+        with catch():
+            simplefilter("error", RuntimeWarning)
+            with errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+                yield
+    return strict
 
 
 class _Forbidden(BaseException):
@@ -562,6 +583,7 @@ def _child_main():
                 sys.modules[checks_name] = checks
                 spec.loader.exec_module(checks)
                 _install_sentinels(forbid)
+                _STATE["strict"] = _strict_floats()
             except Exception as e:
                 reply("error", f"{type(e).__name__}: {e}")
                 return
@@ -589,13 +611,15 @@ def _child_main():
                 continue
             reply("loaded", [k for k, v in vars(module).items() if callable(v) and not k.startswith("_")])
         elif kind == "call":
-            name, forbid, args, kwargs = rest
+            name, forbid, args, kwargs, strict = rest
             before = {k: pickle.dumps(v) for k, v in _mutable(args, kwargs)}
             args = [_trusted(a) if _is_function(a) else a for a in args]
             kwargs = {k: _trusted(v) if _is_function(v) else v for k, v in kwargs.items()}
             _STATE.update(forbid=frozenset(forbid), hit=None)
             try:
-                outcome = ("ok", _as_data(getattr(module, name)(*args, **kwargs)))
+                with _STATE["strict"]() if strict else contextlib.nullcontext():
+                    answer = getattr(module, name)(*args, **kwargs)
+                outcome = ("ok", _as_data(answer))
             except SystemExit as e:
                 outcome = ("exit", e.code if isinstance(e.code, (int, str, type(None))) else repr(e.code))
             except KeyboardInterrupt:
