@@ -478,7 +478,7 @@ def _first_overflow(fn, z, beta):
                  "sigmoid(x) can be written with tanh(x / 2), which never overflows. Choosing between two "
                  "formulas entry by entry still computes both on every entry."))
 def check_sharp_silu(fn, rng):
-    # The answer runs with overflow, invalid and divide by zero raised (strict_floats): z / (1 + e^(βz·−1))
+    # The answer runs with overflow, invalid and divide by zero raised (strict_floats): z / (1 + e^(−βz))
     # gives the right-looking −0 where e^(−βz) is inf, so only the overflow itself tells it apart.
     z = np.concatenate([rng.normal(size=20) * 3, [-1e4, -50.0, 0.0, 1e-300, 50.0, 1e4]])
     for beta in (1.0, float(rng.uniform(2, 100)), 1e3, 1e6):
@@ -488,8 +488,8 @@ def check_sharp_silu(fn, rng):
             x = _first_overflow(fn, z, beta)
             at = f"z = {x!r}" if x is not None else "these z together"
             raise AssertionError(f"with β = {beta}, at {at}: {type(e).__name__}: {e}. The exercise asks for no "
-                                 "overflow and no warning; np.where computes both of its branches on every "
-                                 "entry, so the branch it throws away must not overflow either") from None
+                                 "overflow and no warning (np.where computes both of its branches on every "
+                                 "entry: the one it throws away must not overflow either)") from None
         # Compared relative to 1 + |z|: the sigmoid's tanh form (1 + tanh) loses up to ε·|z| where z
         # is very negative, as good an answer as the exponential form the package uses.
         got = np.asarray(got, dtype=np.float64)
