@@ -797,11 +797,12 @@ IN_H1 = "W2 was applied to "       # how a _CountedW2 that ran out of rows start
 
 class _CountedW2(np.ndarray):
     """W2 as the student's connectivity_via_z2 gets it: it counts the rows it is multiplied with
-    (by @, np.matmul, np.dot, np.einsum, np.tensordot, np.inner) and refuses more than ``limit``.
+    (by @, np.matmul, np.dot, np.einsum, np.tensordot, np.inner, W2.dot) and refuses more than ``limit``.
 
     The exercise maps the N points to z2 once (N rows; with the differences of the pairs as well,
     N² at most) and walks the lines there; walking them in h1 multiplies W2 with n_lambda rows per
-    pair. Views and copies share the count. Best effort: ``np.asarray(W2)`` is a plain array."""
+    pair. Views and copies share the count; what is computed from W2 is a plain array. Best effort:
+    ``np.asarray(W2)`` and ``x.dot(W2)`` are not counted."""
 
     def __array_finalize__(self, obj):
         self.limit, self.used = getattr(obj, "limit", None), getattr(obj, "used", [0])
@@ -810,6 +811,8 @@ class _CountedW2(np.ndarray):
         return (_counted_w2, (self.view(np.ndarray), self.limit))
 
     def _spend(self, operands):
+        if self.ndim != 2 or self.shape[0] != self.shape[1]:      # a row or a slice of W2 (H, H): not counted
+            return
         self.used[0] += sum(x.size // self.shape[0] for x in operands if isinstance(x, np.ndarray)
                             and not isinstance(x, _CountedW2) and x.size % self.shape[0] == 0)
         if self.used[0] > self.limit:
@@ -820,6 +823,10 @@ class _CountedW2(np.ndarray):
         if ufunc is np.matmul:
             self._spend(inputs)
         return getattr(ufunc, method)(*_plain(inputs), **_plain(kwargs))
+
+    def dot(self, other, out=None):
+        self._spend((other,))
+        return np.dot(self.view(np.ndarray), _plain(other), **({} if out is None else {"out": out}))
 
     def __array_function__(self, func, types, args, kwargs):
         if func in (np.matmul, np.dot, np.einsum, np.tensordot, np.inner):

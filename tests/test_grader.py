@@ -887,6 +887,22 @@ def connectivity_via_z2(params, h1, n_lambda=21):
             L[i, j] = L[j, i] = float(r2.mean())
     return L
 ''', 'walk each line in z2, not in h1'),
+    ('09', 'connectivity_via_z2', 'all lines at once in h1, by np.dot'): ('''
+def connectivity_via_z2(params, h1, n_lambda=21):
+    lam = np.linspace(0, 1, n_lambda)
+    n = len(h1)
+    i, j = np.triu_indices(n, 1)
+    x = h1[i][:, None] + lam[None, :, None] * (h1[j] - h1[i])[:, None]     # (P, n_lambda, H): lines in h1
+    z = np.dot(x, params["W2"]) + params["b2"]
+    y = z / (1 + np.exp(-z)) @ params["W3"] + params["b3"]
+    yc, lc = y - y.mean(axis=1, keepdims=True), lam - lam.mean()
+    flat = yc.std(axis=1) <= 1e-12 * np.abs(y).max(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(flat, 1.0, np.einsum("l,plc->pc", lc, yc) ** 2 / ((yc * yc).sum(axis=1) * (lc @ lc)))
+    L = np.eye(n)
+    L[i, j] = L[j, i] = np.where(np.all(h1[i] == h1[j], axis=1), 1.0, r2.mean(axis=1))
+    return L
+''', 'walk each line in z2, not in h1'),
     ('09', 'connectivity_via_z2', 'the engine'): ('''
 from lmn_edu import engine, mlp, ops
 def connectivity_via_z2(params, h1, n_lambda=21):
