@@ -24,6 +24,7 @@ A check lives in ``lessons/checks.py`` and is declared with :func:`exercise`::
   calls run with NumPy's floating-point errors (overflow, invalid, divide by zero; not underflow)
   raised as ``FloatingPointError`` and every ``RuntimeWarning`` raised as an error, so an answer
   that overflows to a right-looking value (z / inf = −0) still fails; the check sees the exception.
+  The student's own ``np.errstate`` / ``np.seterr`` do not turn them off (NumPy 2).
 
 The student's function runs in a child process (lmn_edu.sandbox); ``fn`` forwards each call to it.
 What that means for a check:

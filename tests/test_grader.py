@@ -693,6 +693,18 @@ def sharp_silu(z, beta):
     x = beta * np.asarray(z, float)
     return np.where(x >= 0, z / (1 + np.exp(-x)), z * np.exp(x) / (1 + np.exp(x)))
 ''', 'np.where computes both of its branches'),
+    ('06', 'sharp_silu', 'naive, with the errors turned off inside'): ('''
+from numpy import errstate
+def sharp_silu(z, beta):
+    with errstate(all="ignore"):
+        return z / (1 + np.exp(-beta * z))
+''', 'overflow encountered in exp'),
+    ('06', 'sharp_silu', 'naive, errors off by a decorator and np.seterr'): ('''
+@np.errstate(over="ignore", invalid="ignore")
+def sharp_silu(z, beta):
+    np.seterr(all="ignore")
+    return z / (1 + np.exp(-beta * z))
+''', 'overflow encountered in exp'),
     ('06', 'sharp_silu', 'beta ignored'): ('''
 def sharp_silu(z, beta):
     return z * (1 + np.tanh(z / 2)) / 2
