@@ -146,7 +146,8 @@ params = lmn_edu.init_params(rng, task.vocab_size, task.n_classes)
 points = task.inputs[train_idx[:N_NET]]
 L = lmn_edu.layer_connectivity(params, points, layer="h1")
 mu, p = lmn_edu.spectrum(L)
-neg = mu < 0
+tol = 1e-12 * np.abs(mu).max()                          # a zero eigenvalue comes out as ±1e-16: neither sign
+neg = mu < -tol
 print(f"untrained MLP, layer h1 → logits, {N_NET} add pairs: LMN = {lmn_edu.linear_mapping_number(L):.2f}; "
       f"{neg.mean():.0%} of eigenvalues are negative, carrying {p[neg].sum():.1%} of Σ|μ|; "
       f"most negative {mu.min():.2e}, largest {mu.max():.1f}")
@@ -168,7 +169,7 @@ ax2.plot(eps_grid, lmn_eps, "o-")
 ax2.set_xlabel("connectivity ε between blocks")
 ax2.set_ylabel("LMN")
 ax2.set_title("3 blocks of 10")
-pos, negs = np.sort(mu[mu > 0])[::-1], np.sort(-mu[mu < 0])[::-1]   # each sign by its own rank
+pos, negs = np.sort(mu[mu > tol])[::-1], np.sort(-mu[mu < -tol])[::-1]   # each sign by its own rank
 ax3.semilogy(np.arange(1, len(pos) + 1), pos, "-", label=f"positive: {len(pos)} ({len(pos) / len(mu):.0%})")
 ax3.semilogy(np.arange(1, len(negs) + 1), negs, "--", color="red", label=f"negative: {len(negs)} ({len(negs) / len(mu):.0%})")
 ax3.legend(fontsize=8)

@@ -20,11 +20,11 @@ from lmn_edu.mlp import logsumexp, silu
 # Forbidden names shared by several checks: the package's own LMN pipeline.
 R2 = ("lmn_edu.lmn.r_squared", "lmn_edu.lmn.r_squared_from_sums", "lmn_edu.analysis.pearson")
 CONNECTIVITY = ("lmn_edu.lmn.connectivity_matrix", "lmn_edu.lmn.lmn_of", "lmn_edu.mlp_lmn.layer_connectivity",
-                "lmn_edu.mlp_lmn.layer_lmn", "lmn_edu.mlp_lmn.layers_lmn") + R2
+                "lmn_edu.mlp_lmn.layer_lmn", "lmn_edu.mlp_lmn.layers_lmn", "lmn_edu.engine.connectivity") + R2
 EIGEN_TO_LMN = ("lmn_edu.lmn.spectrum", "lmn_edu.lmn.nonlinear_entropy", "lmn_edu.lmn.linear_mapping_number",
                 "lmn_edu.lmn.lmn_of")
 TAILS = ("lmn_edu.mlp_lmn.tail_function", "lmn_edu.mlp.forward", "lmn_edu.mlp.representations",
-         "lmn_edu.mlp.stages")
+         "lmn_edu.mlp.stages", "lmn_edu.mlp.tail_stages")
 
 
 def equal(got, want, what):
@@ -67,12 +67,19 @@ def check_operation_table(fn, rng):
         keep = rng.permutation(len(task))[: int(rng.integers(1, len(task) + 1))]   # any rows, in any order
         want = np.full((task.vocab_size,) * 2, -1)
         want[task.inputs[keep, 0], task.inputs[keep, 1]] = task.labels[keep]
-        equal(fn(task.inputs[keep], task.labels[keep], task.vocab_size), want,
-              f"{name}, {len(keep)} of {len(task)} pairs")
+        got = fn(task.inputs[keep], task.labels[keep], task.vocab_size)
+        assert np.asarray(got).dtype.kind in "iu", f"{name}: got a table of dtype {np.asarray(got).dtype}, expected ints"
+        equal(got, want, f"{name}, {len(keep)} of {len(task)} pairs")
     V = int(rng.integers(1, 9))                                        # a made-up table, full
     labels = rng.integers(0, V, size=V * V)
     inputs = np.stack(np.divmod(np.arange(V * V), V), axis=1)
     equal(fn(inputs, labels, V), labels.reshape(V, V), f"a random {V}×{V} table")
+    task = lmn_edu.make_task(str(rng.choice(lmn_edu.TASKS)))         # the last symbols in no pair: V is not
+    keep = np.flatnonzero(task.inputs.max(axis=1) < task.vocab_size - 2)   # the largest symbol seen plus 1
+    want = np.full((task.vocab_size,) * 2, -1)
+    want[task.inputs[keep, 0], task.inputs[keep, 1]] = task.labels[keep]
+    equal(fn(task.inputs[keep], task.labels[keep], task.vocab_size), want,
+          f"{task.name}, only the pairs of the first {task.vocab_size - 2} of its {task.vocab_size} symbols")
 
 
 @exercise("01", stars=1, minutes=5,
@@ -265,6 +272,10 @@ def check_adamw_step(fn, rng):
     want, _ = _adamw_steps(opt, theta, [g], {"t": t - 1, "m": {"w": m}, "v": {"w": v}})
     close(fn(theta, g, m, v, t, lr=lr, betas=betas, eps=eps, weight_decay=wd)[0], want,
           f"θ after step {t}, resumed from given m, v")
+    g, m, v = eps * rng.normal(size=4), eps * rng.normal(size=4), eps ** 2 * rng.uniform(0.1, 2, size=4)
+    want, _ = _adamw_steps(opt, theta, [g], {"t": t - 1, "m": {"w": m}, "v": {"w": v}})   # √v̂ near ε: where ε goes counts
+    close(fn(theta, g, m, v, t, lr=lr, betas=betas, eps=eps, weight_decay=wd)[0], want,
+          f"θ after step {t} with gradients as small as ε = {eps} (θ − η m̂ / (√v̂ + ε))")
 
 
 # --- 04 ------------------------------------------------------------------------------------
@@ -290,6 +301,9 @@ def check_r_squared_line(fn, rng):
               "constant with rounding noise (spread 1e-14 of its size)": c * (1 + 1e-14 * rng.normal(size=n)),
               "a big offset plus a small bend": 1e6 + (lam - lam.mean()) ** 2}
     for name, y in curves.items():
+        close(fn(y, lam), _r2_reference(y, lam), f"for the {name} curve (n = {n}), r²", rtol=1e-9, atol=1e-9)
+    for name, y in {"tiny curve (values near 1e-13, not flat: the tolerance is relative)": 1e-13 * rng.normal(size=n),
+                    "constant 1e6 with rounding noise": 1e6 * (1 + 1e-14 * rng.normal(size=n))}.items():
         close(fn(y, lam), _r2_reference(y, lam), f"for the {name} curve (n = {n}), r²", rtol=1e-9, atol=1e-9)
     y = c * (1 + 1e-8 * rng.normal(size=n))                         # tiny, but far above the tolerance: a real curve
     close(fn(y, lam), _r2_reference(y, lam), "r² of a curve whose spread is 1e-8 of its size (not flat)",
@@ -439,19 +453,46 @@ def check_ideal_soft_count(fn, rng):
         region = rng.choice(names, size=int(rng.integers(1, 40)))
         same = (region[:, None] == region[None, :]).astype(float)
         close(fn(region), lmn_edu.linear_mapping_number(same), f"ideal soft count of regions {region.tolist()}", rtol=1e-9)
+    region = rng.permutation([-7, -7, -7, 10 ** 12, 3, 3])                    # negative, huge, unequal: 2^H(½, ⅓, ⅙)
+    close(fn(region), 2 ** -(np.log2([1 / 2, 1 / 3, 1 / 6]) @ [1 / 2, 1 / 3, 1 / 6]),
+          f"ideal soft count of regions {region.tolist()}", rtol=1e-9)
 
 
-@exercise("06", stars=1, minutes=5, forbid=("lmn_edu.mlp.silu", "lmn_edu.mlp.sigmoid"),
+FLOAT_ERRORS = (FloatingPointError, RuntimeWarning)   # what a strict_floats exercise's overflow raises
+
+
+def _first_overflow(fn, z, beta):
+    """The first entry of z on which fn(·, beta) alone raises a floating-point error, or None."""
+    for x in z:
+        try:
+            fn(np.array([x]), beta)
+        except FLOAT_ERRORS:
+            return float(x)
+    return None
+
+
+@exercise("06", stars=1, minutes=5, forbid=("lmn_edu.mlp.silu", "lmn_edu.mlp.sigmoid"), strict_floats=True,
           hints=("Where can exp(−β z) blow up?",
                  "For very negative β z, e^(−β z) overflows to inf; for very positive β z, e^(β z) does. "
                  "Pick a way to write the sigmoid that never exponentiates a large positive number.",
-                 "sigmoid(x) can be written with tanh(x / 2), which never overflows."))
+                 "sigmoid(x) can be written with tanh(x / 2), which never overflows. Choosing between two "
+                 "formulas entry by entry still computes both on every entry."))
 def check_sharp_silu(fn, rng):
+    # The answer runs with overflow, invalid and divide by zero raised (strict_floats): z / (1 + e^(−βz))
+    # gives the right-looking −0 where e^(−βz) is inf, so only the overflow itself tells it apart.
     z = np.concatenate([rng.normal(size=20) * 3, [-1e4, -50.0, 0.0, 1e-300, 50.0, 1e4]])
     for beta in (1.0, float(rng.uniform(2, 100)), 1e3, 1e6):
+        try:
+            got = fn(z, beta)
+        except FLOAT_ERRORS as e:
+            x = _first_overflow(fn, z, beta)
+            at = f"z = {x!r}" if x is not None else "these z together"
+            raise AssertionError(f"with β = {beta}, at {at}: {type(e).__name__}: {e}. The exercise asks for no "
+                                 "overflow and no warning (np.where computes both of its branches on every "
+                                 "entry: the one it throws away must not overflow either)") from None
         # Compared relative to 1 + |z|: the sigmoid's tanh form (1 + tanh) loses up to ε·|z| where z
         # is very negative, as good an answer as the exponential form the package uses.
-        got = np.asarray(fn(z, beta), dtype=np.float64)
+        got = np.asarray(got, dtype=np.float64)
         scale = 1 + np.abs(z)
         close(got / scale, silu(beta * z) / beta / scale, f"silu_β(z) / (1 + |z|) with β = {beta}",
               rtol=1e-9, atol=4e-16)
@@ -472,7 +513,13 @@ def check_relu_kinks(fn, rng):
         b = -w * x                                                                  # unit k bends at x_k, exactly
         w, b = np.append(w, 0.0), np.append(b, rng.normal())                        # a unit that never bends
         want = np.unique(x[(x > lo) & (x < hi)])
-        close(np.sort(np.asarray(fn(w, b, lo, hi), dtype=float)), want, f"kinks inside ({lo}, {hi})", rtol=0, atol=1e-12)
+        got = np.asarray(fn(w, b, lo, hi), dtype=float)
+        assert got.ndim == 1 and np.all(np.diff(got) > 0), f"kinks inside ({lo}, {hi}): got {got.tolist()}, not sorted " \
+                                                             "increasing with each position once"
+        close(got, want, f"kinks inside ({lo}, {hi})", rtol=0, atol=1e-12)
+    w, b = np.array([1.0, 1.0, 1.0, -1.0, 2.0]), np.array([-0.5, 0.25, 0.0, 0.75, 1.0])   # the units bend out of order
+    close(fn(w, b, -1.0, 1.0), [-0.5, -0.25, 0.0, 0.5, 0.75], "kinks inside (-1, 1) of units bending at "
+          "0.5, −0.25, 0, 0.75, −0.5 (sorted, the answer)", rtol=0, atol=1e-12)
 
 
 
@@ -502,27 +549,37 @@ def check_relu_region_edges(fn, rng):
         hi = lo + float(rng.uniform(1, 6))
         if H1 > 1:
             b1[1] = -w1[1] * lo                                   # a first-layer kink at lo: not inside
-        what = f"a net with {H1} and {H2} units on ({lo}, {hi})"
-        got = np.asarray(fn(w1, b1, W2, b2, lo, hi), dtype=float).ravel()
-        assert np.all((got > lo) & (got < hi)), f"{what}: edges outside the interval: {got.tolist()}"
-        assert np.all(np.diff(got) > 0), f"{what}: edges not sorted or listed twice: {got.tolist()}"
-        pattern, z = _patterns(w1, b1, W2, b2, got)
-        scale = 1 + np.abs(z).max(initial=0)
-        off = np.abs(z).min(axis=1, initial=np.inf) if len(got) else np.zeros(0)
-        bad = np.flatnonzero(off > 1e-9 * scale)
-        assert not len(bad), (f"{what}: at x = {float(got[bad[0]])!r} no unit switches (the nearest pre-activation is "
-                              f"{float(off[bad[0]])!r} from 0): an edge must be exact, not from a grid")
-        delta = 1e-7 * (hi - lo)
-        before, _ = _patterns(w1, b1, W2, b2, got - delta)
-        after, _ = _patterns(w1, b1, W2, b2, got + delta)
-        same = np.flatnonzero(np.all(before == after, axis=1))
-        assert not len(same), f"{what}: at x = {float(got[same[0]])!r} a unit touches 0 but the pattern does not change"
-        grid = np.linspace(lo, hi, 20_001)[1:-1]                  # the ends themselves are not inside
-        change = np.flatnonzero(np.any(np.diff(_patterns(w1, b1, W2, b2, grid)[0], axis=0), axis=1))
-        found = np.searchsorted(got, grid[change + 1] + 1e-12) - np.searchsorted(got, grid[change] - 1e-12)
-        missed = change[found == 0]
-        assert not len(missed), (f"{what}: the pattern changes between x = {float(grid[missed[0]])!r} and "
-                                 f"{float(grid[missed[0] + 1])!r}, but no edge is listed there")
+        _region_edges_are_exact(fn, w1, b1, W2, b2, lo, hi)
+    # Units relu(x) and relu(−x), then relu(x) − ½ (an edge at ½), relu(−x) − 1 (at −1) and their sum + ½
+    # (never 0): each second-layer unit switches on one piece only; solved on the other, it "switches" outside it.
+    _region_edges_are_exact(fn, np.array([1.0, -1.0]), np.zeros(2), np.array([[1.0, 0, 1], [0, 1, 1]]),
+                            np.array([-0.5, -1.0, 0.5]), -2.0, 2.0)
+
+
+def _region_edges_are_exact(fn, w1, b1, W2, b2, lo, hi):
+    """fn's edges are inside (lo, hi), sorted, each once, where the on/off pattern really changes, and complete."""
+    H1, H2 = W2.shape
+    what = f"a net with {H1} and {H2} units on ({lo}, {hi})"
+    got = np.asarray(fn(w1, b1, W2, b2, lo, hi), dtype=float).ravel()
+    assert np.all((got > lo) & (got < hi)), f"{what}: edges outside the interval: {got.tolist()}"
+    assert np.all(np.diff(got) > 0), f"{what}: edges not sorted or listed twice: {got.tolist()}"
+    pattern, z = _patterns(w1, b1, W2, b2, got)
+    scale = 1 + np.abs(z).max(initial=0)
+    off = np.abs(z).min(axis=1, initial=np.inf) if len(got) else np.zeros(0)
+    bad = np.flatnonzero(off > 1e-9 * scale)
+    assert not len(bad), (f"{what}: at x = {float(got[bad[0]])!r} no unit switches (the nearest pre-activation is "
+                          f"{float(off[bad[0]])!r} from 0): an edge must be exact, not from a grid")
+    delta = 1e-7 * (hi - lo)
+    before, _ = _patterns(w1, b1, W2, b2, got - delta)
+    after, _ = _patterns(w1, b1, W2, b2, got + delta)
+    same = np.flatnonzero(np.all(before == after, axis=1))
+    assert not len(same), f"{what}: at x = {float(got[same[0]])!r} a unit touches 0 but the pattern does not change"
+    grid = np.linspace(lo, hi, 20_001)[1:-1]                  # the ends themselves are not inside
+    change = np.flatnonzero(np.any(np.diff(_patterns(w1, b1, W2, b2, grid)[0], axis=0), axis=1))
+    found = np.searchsorted(got, grid[change + 1] + 1e-12) - np.searchsorted(got, grid[change] - 1e-12)
+    missed = change[found == 0]
+    assert not len(missed), (f"{what}: the pattern changes between x = {float(grid[missed[0]])!r} and "
+                             f"{float(grid[missed[0] + 1])!r}, but no edge is listed there")
 
 
 # --- 07 ------------------------------------------------------------------------------------
@@ -586,6 +643,10 @@ def check_generalizing_window(fn, rng):
         column = ("lmn_h1", "lmn_emb")[i % 2]
         got = [r["step"] for r in fn(rows, column)]
         equal(got, [r["step"] for r in analysis.phase_window(rows, column)], f"steps of the window of {column}")
+    rows = [{"step": 10 * i, "train_acc": 1.0 if i >= 1 else 0.5, "test_acc": 1.0 if i >= 4 else 0.5,
+             "lmn_h1": None if i % 2 else 3.0, "lmn_emb": 2.0 if i % 2 else None} for i in range(6)]
+    for column, want in (("lmn_emb", [10, 30]), ("lmn_h1", [20, 40])):
+        equal([r["step"] for r in fn(rows, column)], want, f"steps of the window of {column}, measured every other row")
 
 
 def settled_rows(rng):
@@ -731,6 +792,77 @@ def check_tail_emb(fn, rng):
         close(fn(params, e), lmn_edu.tail_function(params, "emb")(e), "logits from emb")
 
 
+IN_H1 = "W2 was applied to "       # how a _CountedW2 that ran out of rows starts its message
+
+
+class _CountedW2(np.ndarray):
+    """W2 as the student's connectivity_via_z2 gets it: it counts the rows it is multiplied with
+    (by @, np.matmul, np.dot, np.einsum, np.tensordot, np.inner, W2.dot) and refuses more than ``limit``.
+
+    The exercise maps the N points to z2 once (N rows; with the differences of the pairs as well,
+    N² at most) and walks the lines there; walking them in h1 multiplies W2 with n_lambda rows per
+    pair. Views and copies share the count; what is computed from W2 is a plain array. Best effort:
+    ``np.asarray(W2)`` and ``x.dot(W2)`` are not counted."""
+
+    def __array_finalize__(self, obj):
+        self.limit, self.used = getattr(obj, "limit", None), getattr(obj, "used", [0])
+
+    def __reduce__(self):                         # the count does not travel: the same pickle before and after
+        return (_counted_w2, (self.view(np.ndarray), self.limit))
+
+    def _spend(self, operands):
+        if self.ndim != 2 or self.shape[0] != self.shape[1]:      # a row or a slice of W2 (H, H): not counted
+            return
+        self.used[0] += sum(x.size // self.shape[0] for x in operands if isinstance(x, np.ndarray)
+                            and not isinstance(x, _CountedW2) and x.size % self.shape[0] == 0)
+        if self.used[0] > self.limit:
+            raise AssertionError(f"{IN_H1}{self.used[0]} rows, more than the {self.limit} that the points and the "
+                                 "differences of their pairs need: walk each line in z2, not in h1")
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if ufunc is np.matmul:
+            self._spend(inputs)
+        return getattr(ufunc, method)(*_plain(inputs), **_plain(kwargs))
+
+    def dot(self, other, out=None):
+        self._spend((other,))
+        return np.dot(self.view(np.ndarray), _plain(other), **({} if out is None else {"out": out}))
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func in (np.matmul, np.dot, np.einsum, np.tensordot, np.inner):
+            self._spend(args)
+        return func(*_plain(args), **_plain(kwargs))
+
+
+def _counted_w2(W2, limit):
+    out = np.asarray(W2).view(_CountedW2)
+    out.limit, out.used = limit, [0]
+    return out
+
+
+def _plain(x):
+    """x with every _CountedW2 in it (in tuples, lists, dicts) as a plain array."""
+    if isinstance(x, _CountedW2):
+        return x.view(np.ndarray)
+    if isinstance(x, (tuple, list)):
+        return type(x)(_plain(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    return x
+
+
+def _via_z2(fn, params, h1, *n_lambda):
+    """fn(params, h1, *n_lambda) with W2 counting its rows (a line walked in h1 fails the exercise)."""
+    counted = {**params, "W2": _counted_w2(params["W2"], len(h1) ** 2)}
+    try:
+        return fn(counted, h1, *n_lambda)
+    except AssertionError as e:
+        if str(e).startswith(IN_H1):
+            raise AssertionError(f"{str(e).split(' (')[0]} (the identity: the line from h1_i to h1_j maps onto the "
+                                 "line from z2_i to z2_j)") from None
+        raise
+
+
 @exercise("09", stars=3, minutes=30, forbid=CONNECTIVITY + TAILS,
           hints=("Apply the affine map to the N points once; after that, every line lives in z2.",
                  "The line from z2_i to z2_j is z2_i + λ (z2_j − z2_i). Push its n_lambda points through "
@@ -746,7 +878,7 @@ def check_connectivity_via_z2(fn, rng):
         h1 = rng.normal(size=(int(rng.integers(2, 7)), H))
         h1 = h1[rng.integers(0, len(h1), size=len(h1) + 1)]         # a repeated row
         want = lmn_edu.connectivity_matrix(lmn_edu.tail_function(params, "h1"), h1, n_lambda or 21)
-        got = fn(params, h1) if n_lambda is None else fn(params, h1, n_lambda)
+        got = _via_z2(fn, params, h1) if n_lambda is None else _via_z2(fn, params, h1, n_lambda)
         close(got, want, f"L from h1 via z2, {len(h1)} points, {n_lambda or 'the default'} λ values", rtol=1e-9, atol=1e-9)
     params, _ = _random_params(rng)
     H = params["W2"].shape[0]
@@ -756,7 +888,7 @@ def check_connectivity_via_z2(fn, rng):
     w = rng.normal(size=H)
     h = np.vstack([h, h[0] + w - (w @ a) / (a @ a) * a])            # same z2 as row 0, another h1
     want = lmn_edu.connectivity_matrix(lmn_edu.tail_function(params, "h1"), h)
-    close(fn(params, h), want, "L from h1 via z2 with a rank-1 W2 (rows 0 and 3 share z2)", rtol=1e-9, atol=1e-9)
+    close(_via_z2(fn, params, h), want, "L from h1 via z2 with a rank-1 W2 (rows 0 and 3 share z2)", rtol=1e-9, atol=1e-9)
 
 
 # --- 10 ------------------------------------------------------------------------------------
@@ -792,7 +924,9 @@ def check_negative_share(fn, rng):
              "the chain x₁ — x₂ — x₃": np.array([[1.0, 1, 0], [1, 1, 1], [0, 1, 1]]),
              f"{k} blocks of {m} (zero eigenvalues, computed as ±1e-16)": np.kron(np.eye(k), np.ones((m, m))),
              "[[1, 1], [1, 1]] (an eigenvalue exactly 0)": np.ones((2, 2)),
-             f"a matrix with eigenvalues {np.round(mu, 3).tolist()}": _with_spectrum(rng, rng.permutation(mu))}
+             f"a matrix with eigenvalues {np.round(mu, 3).tolist()}": _with_spectrum(rng, rng.permutation(mu)),
+             "a matrix with eigenvalues 5, 2, −1 and −1e-14, −1e-15 (rounding, not negative)":
+                 _with_spectrum(rng, rng.permutation([5.0, 2.0, -1.0, -1e-14, -1e-15]))}
     for name, L in cases.items():
         got = fn(L)
         assert isinstance(got, (tuple, list)) and len(got) == 2, "return the pair (fraction, share)"
@@ -835,6 +969,9 @@ def check_linear_groups(fn, rng):
     n = int(rng.integers(2, 8))
     equal(np.asarray(fn(np.eye(n), 0.5)), np.arange(n), f"groups of the {n}×{n} identity")
     equal(np.asarray(fn(np.ones((n, n)), 0.5)), np.zeros(n, int), f"groups of {n}×{n} ones")
+    L = np.array([[1.0, 0.85, 0.6], [0.85, 1.0, 0.6], [0.6, 0.6, 1.0]])
+    for threshold, want in ((0.9, [0, 1, 2]), (0.8, [0, 0, 1]), (0.5, [0, 0, 0])):
+        equal(np.asarray(fn(L, threshold)), np.array(want), f"groups of {L.tolist()} at threshold {threshold}")
 
 
 # --- 11 ------------------------------------------------------------------------------------
@@ -962,6 +1099,7 @@ def check_max_relative_difference(fn, rng):
         else:
             close(got, max(diffs), f"largest relative difference of {key} over {len(diffs)} matching steps")
     equal(fn([{"step": 0, key: 1.0}], [{"step": 10, key: 1.0}], key), None, "two histories with no step in common")
+    close(fn([{"step": 0, key: 1.0}], [{"step": 0, key: 3.0}], key), 2.0, "a = 1 against b = 3 (|a − b| / |a|)")
     a = [{"step": 0, key: 0.0}, {"step": 1, key: 1e-13}]
     close(fn(a, [{"step": 1, key: 2e-13}, {"step": 0, key: 5e-13}], key), 0.5, f"{a} against values 5e-13 and 2e-13 "
           "(|a − b| / max(|a|, 1e-12))")
@@ -977,7 +1115,8 @@ def check_max_relative_difference(fn, rng):
                  "ulp), which rounds to exactly 1: its log is 0 and so is the loss. Computing in float64 and "
                  "casting at the end gives a tiny nonzero loss instead."))
 def check_cross_entropy_in(fn, rng):
-    for dtype in (np.float16, np.float32, np.float64):
+    big = {np.float16: 1e3, np.float32: 1e4, np.float64: 1e4}               # exp(logits) would overflow
+    for dtype, offset in [(d, o) for d in big for o in (0.0, big[d])]:
         eps = float(np.finfo(dtype).eps)
         N, C = int(rng.integers(4, 12)), int(rng.integers(2, 8))
         z = rng.normal(size=(N, C)) * 3
@@ -985,7 +1124,7 @@ def check_cross_entropy_in(fn, rng):
         collapse = np.log(2 / eps) + np.log(C) + 1.0
         wide = rng.random(N) < 0.5                                    # these samples collapse
         z[wide, labels[wide]] = z[wide].max(axis=1) + collapse + rng.uniform(0, 2, size=int(wide.sum()))
-        z += float(rng.choice([0.0, 1e3 if dtype is np.float16 else 1e4]))   # exp(z) would overflow
+        z += offset
         zr = z.astype(dtype).astype(np.float64)                      # the logits as the dtype holds them
         want = logsumexp(zr, axis=1) - zr[np.arange(N), labels]
         got = fn(z, labels, dtype)

@@ -20,6 +20,11 @@ A check lives in ``lessons/checks.py`` and is declared with :func:`exercise`::
 - ``stars`` (1–3) and ``minutes`` are the exercise's difficulty and the time it takes a student.
 - ``timeout``: seconds the student's calls may take in all, when the command's ``--timeout``
   (default :data:`TIMEOUT_S`) is too short for this exercise.
+- ``strict_floats``: for an exercise whose statement says "no overflow, no warning", the student's
+  calls run with NumPy's floating-point errors (overflow, invalid, divide by zero; not underflow)
+  raised as ``FloatingPointError`` and every ``RuntimeWarning`` raised as an error, so an answer
+  that overflows to a right-looking value (z / inf = −0) still fails; the check sees the exception.
+  The student's own ``np.errstate`` / ``np.seterr`` do not turn them off (NumPy 2).
 
 The student's function runs in a child process (lmn_edu.sandbox); ``fn`` forwards each call to it.
 What that means for a check:
@@ -60,9 +65,10 @@ class Exercise:
     hints: tuple
     forbid: tuple
     timeout: float = None     # seconds for this exercise's calls; None: the command's --timeout
+    strict_floats: bool = False   # the student's calls raise on overflow, invalid, divide and RuntimeWarning
 
 
-def exercise(lesson, *, stars, minutes, hints, forbid=(), name=None, timeout=None):
+def exercise(lesson, *, stars, minutes, hints, forbid=(), name=None, timeout=None, strict_floats=False):
     """Declare ``check_<name>`` as the check of exercise ``name`` of lesson ``lesson`` ("04")."""
     if not (isinstance(lesson, str) and len(lesson) == 2 and lesson.isascii() and lesson.isdigit()):
         raise ValueError(f"lesson={lesson!r}: two digits, e.g. '04'")
@@ -75,7 +81,7 @@ def exercise(lesson, *, stars, minutes, hints, forbid=(), name=None, timeout=Non
 
     def register(check):
         check.exercise = Exercise(lesson, name or check.__name__.removeprefix("check_"), check,
-                                  int(stars), int(minutes), tuple(hints), tuple(forbid), timeout)
+                                  int(stars), int(minutes), tuple(hints), tuple(forbid), timeout, bool(strict_floats))
         return check
     return register
 
@@ -217,7 +223,7 @@ def grade_file(exercises, path, *, checks, seed, timeout=TIMEOUT_S, protect=None
                 reason = f"{path.name} defines no function {ex.name}"
             else:
                 child.take_output()
-                fn = StudentFunction(child, ex.name, ex.forbid, Clock(limit))
+                fn = StudentFunction(child, ex.name, ex.forbid, Clock(limit), ex.strict_floats)
                 reason = _verdict(ex, fn, case_rng(seed, ex.lesson, ex.name))
                 if child.flooded and not fn.incident:   # it answered before the flood was seen
                     reason = child.flood_reason()

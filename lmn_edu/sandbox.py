@@ -21,6 +21,7 @@ exercise, as an :class:`Incident` with one line saying what happened.
   untrusted code on a machine you can afford to lose, as with any autograder.
 """
 import builtins
+import contextlib
 import os
 import pickle
 import queue
@@ -274,10 +275,11 @@ class Child:
             raise Incident(str(rest[0]))
         raise Incident("sent back a reply the checker does not know")
 
-    def call(self, name, forbid, args, kwargs, clock):
-        """The student's ``name(*args, **kwargs)``, within the time left on ``clock``."""
+    def call(self, name, forbid, args, kwargs, clock, strict_floats=False):
+        """The student's ``name(*args, **kwargs)``, within the time left on ``clock``; with
+        ``strict_floats``, NumPy's floating-point errors and RuntimeWarnings raise (see grading)."""
         try:
-            _send(self._proc.stdin, ("call", name, tuple(forbid), args, kwargs))
+            _send(self._proc.stdin, ("call", name, tuple(forbid), args, kwargs, bool(strict_floats)))
         except OSError:
             pass                               # the child is gone: _wait says why
         except Exception as e:
@@ -381,8 +383,9 @@ class StudentFunction:
     """The student's function ``name``, called in the child. ``calls``: how many calls were made;
     ``incident``: the first Incident of this exercise (kept even if a check catches it)."""
 
-    def __init__(self, child, name, forbid, clock):
+    def __init__(self, child, name, forbid, clock, strict_floats=False):
         self.child, self.name, self.forbid, self.clock = child, name, tuple(forbid), clock
+        self.strict_floats = bool(strict_floats)
         self.calls = 0
         self.incident = None
         self.raised = None               # the last exception the student's code raised
@@ -392,7 +395,7 @@ class StudentFunction:
             raise Incident(self.incident)
         self.calls += 1
         try:
-            return self.child.call(self.name, self.forbid, args, kwargs, self.clock)
+            return self.child.call(self.name, self.forbid, args, kwargs, self.clock, self.strict_floats)
         except Incident as e:
             self.incident = e.reason
             raise
@@ -407,7 +410,53 @@ class StudentFunction:
 
 # --- the child's side ------------------------------------------------------------------------
 
-_STATE = {"forbid": frozenset(), "hit": None, "trusted": 0}
+_STATE = {"forbid": frozenset(), "hit": None, "trusted": 0, "strict": None}
+
+
+def _strict_floats(checks_path):
+    """A context in which NumPy's overflow, invalid and divide-by-zero raise FloatingPointError and
+    every RuntimeWarning is an error (underflow to 0 stays allowed). Built from numpy and warnings
+    as they were before the student's file was loaded, so that the file cannot swap them.
+
+    Inside it, the student's own np.errstate / np.seterr (however imported, as a decorator too) leave
+    the errors raised: on NumPy 2 every change of the error handling goes through
+    ``numpy._core._ufunc_config._make_extobj``, which is guarded there. NumPy's own functions, the
+    package's and the checks' may still change it for themselves (np.nanmean ignores its 0/0)."""
+    import warnings
+
+    import numpy as np
+    errstate, catch, simplefilter = np.errstate, warnings.catch_warnings, warnings.simplefilter
+    try:
+        from numpy._core import _ufunc_config as config
+        make = config._make_extobj
+    except (ImportError, AttributeError):          # NumPy 1: the student's errstate is not overridden
+        config = make = None
+    trusted = (str(Path(np.__file__).resolve().parent), str(Path(__file__).resolve().parent))
+    own = {str(Path(__file__).resolve())}           # the child's loop: the caller of a decorated answer
+    checks = str(Path(checks_path).resolve())
+
+    def guarded(*args, **kwargs):
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename == config.__file__:
+            frame = frame.f_back                      # out of errstate / seterr to whoever called them
+        where = str(Path(frame.f_code.co_filename).resolve()) if frame is not None else ""
+        if where == checks or (where not in own and where.startswith(trusted)):
+            return make(*args, **kwargs)
+        return make()                                 # the student's: the handling stays as it is
+
+    @contextlib.contextmanager
+    def strict():
+        with catch():
+            simplefilter("error", RuntimeWarning)
+            with errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+                if config is not None:
+                    config._make_extobj = guarded
+                try:
+                    yield
+                finally:
+                    if config is not None:
+                        config._make_extobj = make
+    return strict
 
 
 class _Forbidden(BaseException):
@@ -562,6 +611,7 @@ def _child_main():
                 sys.modules[checks_name] = checks
                 spec.loader.exec_module(checks)
                 _install_sentinels(forbid)
+                _STATE["strict"] = _strict_floats(checks_path)
             except Exception as e:
                 reply("error", f"{type(e).__name__}: {e}")
                 return
@@ -589,13 +639,15 @@ def _child_main():
                 continue
             reply("loaded", [k for k, v in vars(module).items() if callable(v) and not k.startswith("_")])
         elif kind == "call":
-            name, forbid, args, kwargs = rest
+            name, forbid, args, kwargs, strict = rest
             before = {k: pickle.dumps(v) for k, v in _mutable(args, kwargs)}
             args = [_trusted(a) if _is_function(a) else a for a in args]
             kwargs = {k: _trusted(v) if _is_function(v) else v for k, v in kwargs.items()}
             _STATE.update(forbid=frozenset(forbid), hit=None)
             try:
-                outcome = ("ok", _as_data(getattr(module, name)(*args, **kwargs)))
+                with _STATE["strict"]() if strict else contextlib.nullcontext():
+                    answer = getattr(module, name)(*args, **kwargs)
+                outcome = ("ok", _as_data(answer))
             except SystemExit as e:
                 outcome = ("exit", e.code if isinstance(e.code, (int, str, type(None))) else repr(e.code))
             except KeyboardInterrupt:

@@ -55,6 +55,20 @@ def test_each_lesson_lists_its_checked_exercises_with_stars_and_minutes():
         assert stars == sorted(stars), f"{lesson.name}: exercises not ordered easy to hard: {stars}"
 
 
+def test_each_docstring_gives_the_checks_stars_and_minutes():
+    # what the student reads first (the stub's docstring) says what the checker and the listing say
+    import ast
+    from lmn_edu import course
+    for lesson, exercises in course.load_checks().items():
+        for kind in ("exercises", "solutions"):
+            path = LESSONS_DIR / kind / course.lesson_files()[lesson].name
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            docs = {n.name: ast.get_docstring(n) or "" for n in tree.body if isinstance(n, ast.FunctionDef)}
+            for name, ex in exercises.items():
+                want = f"{'★' * ex.stars} ({ex.minutes} min) "
+                assert docs.get(name, want).startswith(want), f"{kind}/{path.name} {name}: {docs[name][:30]!r}, not {want!r}"
+
+
 def test_hints_go_from_a_nudge_to_the_idea_without_code():
     from lmn_edu import course
     code = re.compile(r"np\.|\[:|\bdef |\breturn \w+\(|\blambda\b|\w+\(\w+\)\s*$|==|\+=|\bimport\b")

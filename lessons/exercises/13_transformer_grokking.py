@@ -8,7 +8,7 @@ columns h·d_head … (h + 1)·d_head − 1, W_O (d, d), W_in, b_in, W_out, b_ou
 
 
 def embed_sequences(params, inputs):
-    """The points LMN is measured on: the embedded sequences "a b =", flattened, (N, 3·d).
+    """★ (10 min) The points LMN is measured on: the embedded sequences "a b =", flattened, (N, 3·d).
 
     inputs: (N, 2) token pairs (a, b); the "=" token is id V = params["W_E"].shape[0] − 1.
     Row n is [W_E[a] + W_pos[0], W_E[b] + W_pos[1], W_E[=] + W_pos[2]], concatenated.
@@ -17,7 +17,7 @@ def embed_sequences(params, inputs):
 
 
 def attention_from_equals(params, x, n_heads):
-    """The attention output at the "=" position: x (M, 3, d) -> (M, d).
+    """★★ (25 min) The attention output at the "=" position: x (M, 3, d) -> (M, d).
 
     Per head h (columns h·d_head … of W_Q, W_K, W_V, d_head = d / n_heads): the query of the last
     position q = x[:, 2] W_Q, the keys k_t = x[:, t] W_K and values v_t = x[:, t] W_V of all three
@@ -28,7 +28,7 @@ def attention_from_equals(params, x, n_heads):
 
 
 def transformer_lmn(params, inputs, n_heads, layer):
-    """LMN from ``layer`` ("emb" or "attn") to the logits at "=", on the token pairs ``inputs``.
+    """★★★ (40 min) LMN from ``layer`` ("emb" or "attn") to the logits at "=", on the token pairs ``inputs``.
 
     The points: the flattened embedded sequences (layer "emb") or the residual stream at "=" after
     attention, x[:, 2] + attention (layer "attn"). The tail: the rest of the network, to the logits

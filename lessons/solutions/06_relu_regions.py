@@ -16,7 +16,7 @@ def ideal_soft_count(region):
 
 
 def sharp_silu(z, beta):
-    """★★ (10 min) silu_β(z) = silu(β z) / β = z · sigmoid(β z), elementwise on the array z.
+    """★ (5 min) silu_β(z) = silu(β z) / β = z · sigmoid(β z), elementwise on the array z.
 
     β may be as large as 10⁶ and z as negative as −10⁴: no overflow, no NaN, no warning.
     """

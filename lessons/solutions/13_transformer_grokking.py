@@ -6,14 +6,14 @@ from lmn_edu import transformer
 
 
 def embed_sequences(params, inputs):
-    """The points LMN is measured on: the embedded sequences "a b =", flattened, (N, 3·d)."""
+    """★ (10 min) The points LMN is measured on: the embedded sequences "a b =", flattened, (N, 3·d)."""
     eq = params["W_E"].shape[0] - 1
     seq = np.column_stack([inputs, np.full(len(inputs), eq)])          # (N, 3) token ids
     return (params["W_E"][seq] + params["W_pos"]).reshape(len(inputs), -1)
 
 
 def attention_from_equals(params, x, n_heads):
-    """The attention output at the "=" position: x (M, 3, d) -> (M, d)."""
+    """★★ (25 min) The attention output at the "=" position: x (M, 3, d) -> (M, d)."""
     M, T, d = x.shape
     dh = d // n_heads
     q = (x[:, -1] @ params["W_Q"]).reshape(M, n_heads, dh)             # (M, H, dh)
@@ -27,7 +27,7 @@ def attention_from_equals(params, x, n_heads):
 
 
 def transformer_lmn(params, inputs, n_heads, layer):
-    """LMN from ``layer`` ("emb" or "attn") to the logits at "=", on the token pairs ``inputs``."""
+    """★★★ (40 min) LMN from ``layer`` ("emb" or "attn") to the logits at "=", on the token pairs ``inputs``."""
     d = params["W_E"].shape[1]
 
     def after_attention(x):                                            # (M, 3·d) -> (M, d)
