@@ -22,7 +22,7 @@ R2 = ("lmn_edu.lmn.r_squared", "lmn_edu.lmn.r_squared_from_sums", "lmn_edu.analy
 CONNECTIVITY = ("lmn_edu.lmn.connectivity_matrix", "lmn_edu.lmn.lmn_of", "lmn_edu.mlp_lmn.layer_connectivity",
                 "lmn_edu.mlp_lmn.layer_lmn", "lmn_edu.mlp_lmn.layers_lmn", "lmn_edu.engine.connectivity") + R2
 EIGEN_TO_LMN = ("lmn_edu.lmn.spectrum", "lmn_edu.lmn.nonlinear_entropy", "lmn_edu.lmn.linear_mapping_number",
-                "lmn_edu.lmn.lmn_of")
+                "lmn_edu.lmn.lmn_of", "lmn_edu.analysis.negative_eigenvalues")
 TAILS = ("lmn_edu.mlp_lmn.tail_function", "lmn_edu.mlp.forward", "lmn_edu.mlp.representations",
          "lmn_edu.mlp.stages", "lmn_edu.mlp.tail_stages")
 

@@ -217,6 +217,17 @@ def _kmeans(X, k, rng, n_init=10, iters=100):
     return best
 
 
+# An eigenvalue of L that is 0 in exact arithmetic comes out as ±1e-16 or so: negative only below
+# −NEGATIVE_RTOL · max|μ| (the rule lesson 10 teaches).
+NEGATIVE_RTOL = 1e-12
+
+
+def negative_eigenvalues(mu):
+    """(M,) bools: which eigenvalues μ of L are negative beyond rounding, μ < −1e-12 · max|μ|."""
+    mu = np.asarray(mu, dtype=np.float64)
+    return mu < -NEGATIVE_RTOL * (np.abs(mu).max() if mu.size else 0.0)
+
+
 def spectral_order(L, n_clusters=10, seed=0):
     """An order of L's points that shows its block structure (Appendix B's pictures).
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from .analysis import column, phase_steps
+from .analysis import column, negative_eigenvalues, phase_steps
 from .files import write_figure
 
 PHASE_COLORS = {"memorizing": "#f4cccc", "generalizing": "#fff2cc", "finalizing": "#d9ead3"}
@@ -196,7 +196,7 @@ def connectivity_panels(mats, path=None, clip_percentile=1):
         ax.set_yscale("symlog", linthresh=1e-2)
         ax.set_xlabel("eigenvalue rank (largest first)")
         ax.set_ylabel("eigenvalue of L")
-        ax.set_title(f"{(mu < 0).mean():.0%} negative", fontsize=9)
+        ax.set_title(f"{negative_eigenvalues(mu).mean():.0%} negative", fontsize=9)
     fig.colorbar(im, ax=axes[0, :].tolist(), shrink=0.8,
                  label=f"L_ij (scale clipped below at {vmin:.2f})")
     return _save(fig, path), vmin

@@ -127,3 +127,14 @@ def test_levels_off_rejects_bad_arguments(kwargs):
     args = dict(after_step=500, before_start=0) | kwargs
     with pytest.raises(analysis.LMNInputError):
         analysis.levels_off([0, 1, 2], [3, 2, 1], **args)
+
+
+def test_negative_eigenvalues_leaves_out_rounding_zeros():
+    from lmn_edu.analysis import negative_eigenvalues
+    L = np.kron(np.eye(3), np.ones((3, 3)))                 # eigenvalues 3, 3, 3 and six zeros
+    mu = np.linalg.eigvalsh(L)
+    assert not negative_eigenvalues(mu).any()
+    assert negative_eigenvalues(mu - 1e-10).sum() == 6      # a real (if small) negative part is counted
+    L2 = np.array([[1.0, 0.9, 0.0], [0.9, 1.0, 0.9], [0.0, 0.9, 1.0]])   # not PSD: one μ = 1 − 0.9·√2 < 0
+    assert negative_eigenvalues(np.linalg.eigvalsh(L2)).tolist() == [True, False, False]
+    assert negative_eigenvalues([]).shape == (0,)

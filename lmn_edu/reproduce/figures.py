@@ -3,7 +3,7 @@ Appendix B and XOR's turning points, each saying which seeds it shows."""
 import numpy as np
 
 from .. import plots
-from ..analysis import window_arrays, on_grid
+from ..analysis import negative_eigenvalues, on_grid, window_arrays
 from .fill import GRID
 from .readings import lmn_from_eigenvalues
 
@@ -73,8 +73,8 @@ def _appendix_b(mats, figdir, rows):
         L = L.astype(np.float64)
         text += (f"Step {s} (test accuracy {acc.get(s, float('nan')):.2f}): LMN {lmn_from_eigenvalues(mu):.1f} (with negative eigenvalues clipped to 0: "
                  f"{lmn_from_eigenvalues(mu, 'clip'):.1f}), mean off-diagonal L "
-                 f"{(L.sum() - len(L)) / (len(L) ** 2 - len(L)):.3f}, {(mu < 0).mean():.0%} of eigenvalues "
-                 f"negative (their |μ| sum {np.abs(mu[mu < 0]).sum() / np.abs(mu).sum():.1%} of Σ|μ|). ")
+                 f"{(L.sum() - len(L)) / (len(L) ** 2 - len(L)):.3f}, {negative_eigenvalues(mu).mean():.0%} of eigenvalues "
+                 f"negative (their |μ| sum {np.abs(mu[negative_eigenvalues(mu)]).sum() / np.abs(mu).sum():.1%} of Σ|μ|). ")
     return ["### Appendix B: the connectivity matrix L (h1 → logits, addition, train points)", "",
             f"![Appendix B]({LINK}/appendix_b.png)", "", text.strip(), ""]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis import column, phase_steps
+from ..analysis import column, negative_eigenvalues, phase_steps
 from .summary import agree
 from .headline import outcome
 from . import split_init
@@ -318,7 +318,7 @@ def claim_flags(summ, extras, emb_runs):
                            for a in after],
         "turns": [agree("turns", sm) for sm in xor],
         "l2_no_switch": [None if a is None or a["lmn_rise"] <= 1 else a["l2_rise"] < 0.01 * a["l2_at_gen"] for a in after],
-        "few_negative": [all((mu < 0).mean() < 0.1 for _, _, mu in mats.values())] if mats else [],
+        "few_negative": [all(negative_eigenvalues(mu).mean() < 0.1 for _, _, mu in mats.values())] if mats else [],
         "fig3": [None] * emb_runs,
         "appendix_b": [conn[st[0]] > conn[st[1]] < conn[st[-1]]] if len(st) >= 3 else [],
     }
