@@ -5,7 +5,7 @@
 #
 # **Prerequisites.** Lesson 02; gradient descent.
 #
-# **Time.** quick mode (`LMN_EDU_QUICK=1`): 15 s; full mode: 15 s.
+# **Time.** about 5 s of CPU time, in quick mode (`LMN_EDU_QUICK=1`) and full mode alike (the same work).
 # Exercises at the end: stubs in `lessons/exercises/03_adamw.py`.
 #
 # The paper trains with AdamW (learning rate 1e-3, weight decay 0.2). Weight decay is what

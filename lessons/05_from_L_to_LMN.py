@@ -5,7 +5,7 @@
 #
 # **Prerequisites.** Lesson 04; eigenvalues of a symmetric matrix; entropy.
 #
-# **Time.** quick mode (`LMN_EDU_QUICK=1`): 5 s; full mode: 1 min.
+# **Time.** about 5 s of CPU time, in quick mode (`LMN_EDU_QUICK=1`) and full mode alike (the same work).
 # Exercises at the end: stubs in `lessons/exercises/05_from_L_to_LMN.py`.
 #
 # Lesson 04 built L: L_ij ≈ 1 when f is linear between points i and j. If f were made of c
