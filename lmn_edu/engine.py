@@ -42,8 +42,8 @@ import math
 import numpy as np
 
 from .chunking import Scratch, pair_tiles, tile_shape
-from .errors import LMNInputError, NotFiniteError, show
-from .lmn import check_size, flat_rtol, lambdas, r_squared_from_sums
+from .errors import LMNInputError, NotFiniteError, check_array, show
+from .lmn import check_size, check_spread, flat_rtol, lambdas, r_squared_from_sums
 
 KINDS = ("affine", "silu", "sigmoid", "tanh", "relu", "softmax", "fn")
 
@@ -62,11 +62,18 @@ def connectivity(V, stages, n_lambda=21, *, ops, dtype=None):
     ``dtype`` ("float64", "float32" or None: V's float dtype) is the tail's precision.
     """
     lam = lambdas(n_lambda)
+    if not hasattr(ops, "points"):
+        raise LMNInputError(f"ops={show(ops)} must be an ops table: ops.NUMPY_OPS or ops.torch_ops(device)")
     V = ops.points("V", V)                                   # (N, d), a float dtype that holds them
-    dtype = np.dtype(ops.dtype(V) if dtype is None else dtype)
+    given = dtype
+    try:
+        dtype = np.dtype(ops.dtype(V) if dtype is None else dtype)
+    except (TypeError, ValueError, SyntaxError):             # np.dtype(",") raises a SyntaxError
+        dtype = None
     if dtype not in (np.float32, np.float64):
-        raise LMNInputError(f"dtype={show(dtype)} must be 'float64', 'float32' or None")
-    V = ops.asarray(V, dtype)
+        raise LMNInputError(f"dtype={show(given)} must be 'float64', 'float32' or None")
+    with np.errstate(over="ignore"):                         # float64 points beyond float32's range: inf, named
+        V = _finite(ops, "V", ops.asarray(V, dtype), dtype)
     stages = check_stages(stages, ops, dtype, V.shape[1])
     k = next((s for s, st in enumerate(stages) if st[0] != "affine"), len(stages))
     for st in stages[:k]:                                    # 1. the affine prefix, on the N points once
@@ -74,11 +81,41 @@ def connectivity(V, stages, n_lambda=21, *, ops, dtype=None):
     n = V.shape[0]
     if k == len(stages):
         return np.ones((n, n))
+    V = _finite(ops, "the affine stages", V, dtype, "the points they map to")    # the lines are drawn here
+    check_spread("V" if k == 0 else "the points after the affine stages", V, ops)
     return _pair_loop(ops, V, stages[k:], lam)
 
 
+def _finite(ops, name, x, dtype, what=""):
+    """x if it is finite, else NotFiniteError naming it: a value beyond ``dtype``'s range is inf."""
+    if not ops.all_finite(x):
+        where = f" ({what})" if what else ""
+        raise NotFiniteError(f"{name}{where} must be finite in {np.dtype(dtype).name}: found NaN or inf "
+                             "(or values beyond its range)")
+    return x
+
+
+def _real(ops, name, x, dtype):
+    """x as an array of the ops' kind in ``dtype``: real numbers (NumPy: the rule of
+    errors.check_array; a tensor: a float dtype), finite in ``dtype``."""
+    if hasattr(x, "is_floating_point"):                     # a tensor
+        if not x.is_floating_point():
+            raise LMNInputError(f"{name} must hold floating-point numbers, got dtype {x.dtype}")
+    else:
+        x = _native(check_array(name, x))                    # bool, complex, strings: refused
+    try:
+        with np.errstate(over="ignore"):                     # beyond float32's range: inf, named below
+            x = ops.asarray(x, dtype)
+    except (TypeError, RuntimeError):                        # a tensor for the NumPy table
+        raise LMNInputError(f"{name} must be an array the {ops.name} ops take, got {show(x)}") from None
+    return _finite(ops, name, x, dtype)
+
+
 def check_stages(stages, ops, dtype, width):
-    """The stages as tuples with their arrays in ``dtype`` on the ops' device; shapes must chain."""
+    """The stages as tuples with their arrays in ``dtype`` on the ops' device; shapes must chain.
+
+    W and b hold real numbers, finite in ``dtype`` (NaN weights would otherwise give L = 1 for an
+    all-affine tail, complex ones lose their imaginary part)."""
     if not isinstance(stages, (list, tuple)):
         raise LMNInputError(f"stages must be a list of stage tuples such as ('affine', W, b), got {show(stages)}")
     out = []
@@ -89,10 +126,11 @@ def check_stages(stages, ops, dtype, width):
         if kind == "affine":
             if len(st) != 3:
                 raise LMNInputError(f"stages[{s}] must be ('affine', W, b), got {len(st)} items")
-            W = ops.asarray(st[1], dtype)
-            b = None if st[2] is None else ops.asarray(st[2], dtype)
-            if W.ndim != 2 or (width is not None and W.shape[0] != width):
-                raise LMNInputError(f"stages[{s}]: W has shape {tuple(W.shape)}; it must be ({width}, d_out)")
+            W = _real(ops, f"stages[{s}]: W", st[1], dtype)
+            b = None if st[2] is None else _real(ops, f"stages[{s}]: b", st[2], dtype)
+            if W.ndim != 2 or (width is not None and W.shape[0] != width) or W.shape[1] < 1:
+                raise LMNInputError(f"stages[{s}]: W has shape {tuple(W.shape)}; it must be ({width}, d_out), "
+                                    "d_out >= 1")
             if b is not None and tuple(b.shape) != (W.shape[1],):
                 raise LMNInputError(f"stages[{s}]: b has shape {tuple(b.shape)}; it must be ({W.shape[1]},)")
             st, width = ("affine", W, b), W.shape[1]
@@ -119,16 +157,40 @@ def _run(ops, stages, x, scratch=None):
     for s, st in enumerate(stages):
         kind = st[0]
         if kind == "affine":
+            if x.shape[-1] != st[1].shape[0]:                # after an "fn" stage, whose width was unknown
+                raise LMNInputError(f"stages: an affine W of shape {tuple(st[1].shape)} follows a stage that "
+                                    f"returns width {x.shape[-1]}")
             out = None if scratch is None else scratch(f"affine{s}", (x.shape[0], st[1].shape[1]), ops.dtype(x))
             x = _affine(ops, x, st[1], st[2], out)
         elif kind == "fn":
-            x = ops.asarray(st[1](x), None)
-            if x.ndim != 2:
-                raise LMNInputError(f"the map must send (M, d_in) to (M, d_out); it returned shape {tuple(x.shape)}")
+            x = _fn_output(ops, st[1](x))
         else:
             x = getattr(ops, kind)(x)
         widest = max(widest, x.shape[-1])
     return x, widest
+
+
+def _native(a):
+    """A NumPy array in the machine's byte order (torch takes no other)."""
+    return a if a.dtype.isnative else a.astype(a.dtype.newbyteorder("="))
+
+
+def _fn_output(ops, y):
+    """What an ("fn", f) stage returned, as an array of the ops' kind: (M, d_out) real numbers, d_out >= 1."""
+    try:
+        y = ops.asarray(_native(y) if isinstance(y, np.ndarray) else y, None)
+    except (ValueError, TypeError, RuntimeError):            # RuntimeError: a tensor that requires grad
+        raise LMNInputError(f"the map must return an array of real numbers (M, d_out), it returned {show(y)}") from None
+    try:
+        kind = np.dtype(ops.dtype(y)).kind
+    except KeyError:                                         # torch: a dtype other than a float
+        kind = None
+    if kind is None or kind not in "iuf":
+        raise LMNInputError(f"the map must return real numbers (M, d_out), it returned dtype {y.dtype}")
+    if y.ndim != 2 or y.shape[1] < 1:
+        raise LMNInputError(f"the map must send (M, d_in) to (M, d_out), d_out >= 1; it returned shape "
+                            f"{tuple(y.shape)}")
+    return y
 
 
 # --- 4. the first nonlinearity of a tile, from tables ------------------------------------------
@@ -313,5 +375,6 @@ def _pair_loop(ops, V, rest, lam):
                 np.copyto(L[r0:r1, c0:c1], Lt, where=pair)
                 np.copyto(L[c0:c1, r0:r1], Lt.T, where=pair.T)
     if not np.all(np.isfinite(L)):
-        raise NotFiniteError("the map returned NaN or inf on the interpolated points")
+        raise NotFiniteError("the map returned NaN or inf on the interpolated points, or values 2^250 times "
+                             "its endpoints' or more (the r² sums overflow)")
     return L

@@ -98,8 +98,11 @@ def check_array(name, value, *, kind="real", ndim=None, what="", finite=False):
     words = _KIND_WORDS[kind]
     try:
         arr = np.asarray(value)
-    except (ValueError, TypeError):                          # ragged nested lists, odd objects
+    except (ValueError, TypeError, RuntimeError):            # ragged lists, odd objects, tensors that need grad
         raise LMNInputError(f"{name} must be an array of {words}, got {show(value)}") from None
+    if np.ma.isMaskedArray(value) and np.ma.getmaskarray(value).any():    # np.asarray drops the mask
+        raise LMNInputError(f"{name} has masked entries, which would be read as the values under the mask; "
+                            "drop or fill them first")
     if arr.dtype.kind not in _KINDS[kind]:
         raise LMNInputError(f"{name} must hold {words}, got dtype {arr.dtype}")
     if ndim is not None and arr.ndim != ndim:

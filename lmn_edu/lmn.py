@@ -74,6 +74,7 @@ def connectivity_matrix(f, X, n_lambda=21):
     if not callable(f):
         raise LMNInputError(f"f must be a function of a batch (M, d_in) -> (M, d_out), got {show(f)}")
     X = as_float_points("X", X).astype(np.float64)         # (N, d_in): no wrapping, no rounding of x_j − x_i
+    check_spread("X", X)
     lam = lambdas(n_lambda)
     n_lambda = len(lam)                                      # an int, also when given as 21.0
     n, d_in = X.shape
@@ -92,23 +93,42 @@ def connectivity_matrix(f, X, n_lambda=21):
 
 # --- eq (3): from L to the LMN --------------------------------------------------------------
 
-def spectrum(L):
-    """Eigenvalues μ of the symmetric L (ascending) and the distribution p = |μ| / Σ|μ| of eq (3)."""
-    mu = np.linalg.eigvalsh(_check_L(L))
+def _eigen(L):
+    """(μ / s, s, p): the eigenvalues of L / s, s a power of two near L's largest |entry| (exact,
+    so that neither μ nor Σ|μ| overflows or underflows), and p = |μ| / Σ|μ| of eq (3)."""
+    L = _check_L(L)
+    s = float(pow2_below(np.abs(L).max()))
+    mu = np.linalg.eigvalsh(L / s)
     a = np.abs(mu)
-    return mu, a / a.sum()
+    return mu, s, a / a.sum()
+
+
+def spectrum(L):
+    """Eigenvalues μ of the symmetric L (ascending) and the distribution p = |μ| / Σ|μ| of eq (3).
+
+    Eq (3) is defined for any real symmetric L, not only a connectivity matrix (entries in [0, 1],
+    unit diagonal): any such L is taken, at any finite scale.
+    """
+    mu, s, p = _eigen(L)
+    with np.errstate(over="ignore"):                         # checked below
+        mu = mu * s
+    if not np.all(np.isfinite(mu)):
+        raise NotFiniteError("L is too large: its eigenvalues exceed float64's range "
+                             "(nonlinear_entropy and linear_mapping_number still take it)")
+    return mu, p
 
 
 def nonlinear_entropy(L):
-    """S_NL of eq (3), in bits: the entropy of the normalised |eigenvalues| of L."""
-    _, p = spectrum(L)
+    """S_NL of eq (3), in bits: the entropy of the normalised |eigenvalues| of L, in [0, log2 N]."""
+    _, _, p = _eigen(L)
+    n = len(p)
     p = p[p > 0]
-    return float(-np.sum(p * np.log2(p)))
+    return float(min(max(0.0, -np.sum(p * np.log2(p))), np.log2(n)))   # the bounds, not rounding past them
 
 
 def linear_mapping_number(L):
     """LMN = 2^S_NL (eq 3): between 1 (one linear map) and N."""
-    return float(2.0 ** nonlinear_entropy(L))
+    return float(min(2.0 ** nonlinear_entropy(L), np.shape(L)[0]))
 
 
 def lmn_of(f, X, n_lambda=21):
@@ -207,6 +227,20 @@ def as_float_points(name, X):
     return X
 
 
+def check_spread(name, X, ops=None):
+    """Refuse finite points (N, d) whose coordinates differ by more than the lines' float type holds:
+    x_j − x_i of eq (1) would be inf, and the line lost. ``ops``: the engine's table, the lines in
+    X's dtype; None: NumPy, the lines in float64."""
+    with np.errstate(over="ignore"):                         # an overflow is what is looked for
+        if ops is None:
+            dtype, wide = "float64", not np.all(np.isfinite(np.max(X, axis=0).astype(np.float64) - np.min(X, axis=0)))
+        else:
+            dtype, wide = ops.dtype(X).name, not ops.all_finite(ops.subtract(ops.amax(X, 0), ops.amin(X, 0)))
+    if wide:
+        raise NotFiniteError(f"{name} spans more than {dtype} holds: x_j − x_i of eq (1) overflows to inf "
+                             "for some pair")
+
+
 def available_bytes():
     """Memory this process could still allocate (Linux: MemAvailable; elsewhere: free pages)."""
     try:
@@ -230,20 +264,16 @@ def check_size(name, floats, what):
         raise LMNInputError(f"{name} is too large: {what} needs {need / 2 ** 30:.1f} GiB, "
                             f"more than the {have / 2 ** 30:.1f} GiB of memory available")
 
-def _check_points(X):
-    return as_float_points("X", X)
-
-
-def _flat_points(X):
+def _flat_points(X, name="X"):
     """Points of any shape (N, *input_shape) flattened and checked: ((N, D) array, input_shape).
 
     Eq (1) acts on each coordinate alone, so a line between two points in their own shape is
     the line between their flattened vectors (for images, models that take (M, C, H, W)).
     """
-    X = check_array("X", X)
+    X = check_array(name, X)
     if X.ndim < 2:
-        raise LMNInputError(f"X must be an at least 2-D array (N points, *input_shape), got shape {X.shape}")
-    return _check_points(X.reshape(len(X), int(np.prod(X.shape[1:])))), X.shape[1:]
+        raise LMNInputError(f"{name} must be an at least 2-D array (N points, *input_shape), got shape {X.shape}")
+    return as_float_points(name, X.reshape(len(X), int(np.prod(X.shape[1:])))), X.shape[1:]
 
 
 def _check_L(L):
@@ -253,7 +283,7 @@ def _check_L(L):
     L = L.astype(np.float64)
     if not np.all(np.isfinite(L)):
         raise NotFiniteError("L must be finite (found NaN or inf)")
-    if not np.allclose(L, L.T, rtol=0, atol=1e-12):
+    if not np.allclose(L, L.T, rtol=0, atol=1e-12 * np.abs(L).max()):     # relative: at any scale
         raise LMNInputError("L must be symmetric")
     if not np.any(L):
         raise LMNInputError("L must not be all zeros: its eigenvalues would give no distribution (eq 3)")
@@ -268,21 +298,24 @@ def _check_curves(y, lam, rtol):
         raise LMNInputError(f"y has {y.shape[1]} points per curve (axis 1) but lam has {len(lam)}")
     if len(lam) < 3 or np.ptp(lam) == 0:
         raise LMNInputError(f"lam must hold at least 3 values, not all equal, got {show(lam)}")
+    if y.shape[2] < 1:
+        raise LMNInputError(f"y must hold at least one output dimension (axis 2), got shape {y.shape}")
     if rtol is not None:
         check_real("rtol", rtol, ge=0.0)
-    return y, lam.astype(np.float64)
+    lam = lam.astype(np.float64)
+    return y, lam / pow2_below(np.abs(lam).max())          # r² does not depend on λ's scale: divided exactly
 
 
 def _check_output(y, expected_rows):
     """What f returned for a chunk: (expected_rows, d_out) finite real numbers."""
     try:
         y = np.asarray(y)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RuntimeError):           # RuntimeError: a tensor that requires grad
         raise LMNInputError(f"f must return an array of real numbers (M, d_out), it returned {show(y)}") from None
     if y.dtype.kind not in "iuf":
         raise LMNInputError(f"f must return real numbers, it returned dtype {y.dtype}")
-    if y.ndim != 2 or y.shape[0] != expected_rows:
-        raise LMNInputError(f"f must map (M, d_in) to (M, d_out); it returned shape {y.shape}")
+    if y.ndim != 2 or y.shape[0] != expected_rows or y.shape[1] < 1:
+        raise LMNInputError(f"f must map (M, d_in) to (M, d_out), d_out >= 1; it returned shape {y.shape}")
     if not np.all(np.isfinite(y)):
         raise NotFiniteError("f returned NaN or inf on the interpolated points")
     return y

@@ -24,9 +24,10 @@ the kernels return. How close float32 LMN comes to float64 is measured, not guar
 (docs/benchmarks.md).
 """
 import numpy as np
+from autograd.tracer import getval
 
 from .engine import connectivity
-from .errors import LMNInputError, check_choice, show
+from .errors import LMNInputError, check_array, check_choice, show
 from .lmn import lambdas, linear_mapping_number
 from .mlp import OUTPUTS, PARAM_NAMES, check_inputs, check_params, representations, stages, tail_stages
 from .ops import NUMPY_OPS
@@ -57,7 +58,15 @@ def _tail_stages(params, layer, output):
 def tail_function(params, layer, output="logits"):
     """The map from representation ``layer`` to the output, (M, width) -> (M, d_out)."""
     check_params(params, finite=True)
-    return _compose([fn for _, _, fn in _tail_stages(params, layer, output)])
+    f = _compose([fn for _, _, fn in _tail_stages(params, layer, output)])
+    width = next(st[1].shape[0] for st in tail_stages(params, layer, output) if st[0] == "affine")
+
+    def tail(x):
+        v = check_array("x", getval(x))                      # the array inside an autograd box, checked
+        if v.shape[-1:] != (width,):                         # (M, width), or one point (width,)
+            raise LMNInputError(f"x must have shape (M, {width}), {layer}'s width; got shape {v.shape}")
+        return f(v if getval(x) is x else x)                 # a box stays a box, for its gradient
+    return tail
 
 
 def _check_args(params, inputs, layers, output, n_lambda, precision):
@@ -79,7 +88,11 @@ def _as_float64(params):
 
 def _layer_connectivity(params, reps, layer, output, n_lambda, precision):
     """L of eq (2) from ``layer`` to ``output``: the tail as stages, run by the engine."""
-    return connectivity(reps[layer], tail_stages(params, layer, output), n_lambda, ops=NUMPY_OPS, dtype=precision)
+    try:
+        return connectivity(reps[layer], tail_stages(params, layer, output), n_lambda, ops=NUMPY_OPS, dtype=precision)
+    except LMNInputError as e:                               # the arguments are checked: what is left is range
+        raise type(e)(f"layer={layer!r}, precision={precision!r} (V: the representation {layer}, stages: the "
+                      f"layers after it): {e}") from None
 
 
 def layer_connectivity(params, inputs, layer="h1", output="logits", n_lambda=21, *, precision="float64"):

@@ -35,6 +35,7 @@ import bisect
 import json
 import math
 import numbers
+import os
 import sys
 import time
 import warnings
@@ -43,9 +44,10 @@ from types import SimpleNamespace
 import numpy as np
 
 from . import engine
-from .errors import LMNInputError, NotFiniteError, check_int, show
+from .config import MAX_LMN_LOG
+from .errors import LMNInputError, NotFiniteError, check_array, check_int, show
 from .history import BASE_COLUMNS, History, RunFolder
-from .lmn import _check_output, _flat_points, linear_mapping_number
+from .lmn import _check_output, _flat_points, check_spread, linear_mapping_number
 from .ops import NUMPY_OPS
 from .train import lmn_steps
 
@@ -64,7 +66,7 @@ class Schedule:
 
     def __init__(self, every=100, log_steps=10, steps=None, at=None):
         self.every = check_int("every", every, 1)
-        self.log_steps = check_int("log_steps", log_steps, 0)
+        self.log_steps = check_int("log_steps", log_steps, 0, MAX_LMN_LOG)
         self.steps = None if steps is None else check_int("steps", steps, 0)
         if at is not None:
             try:
@@ -74,8 +76,9 @@ class Schedule:
             self._listed = self.at
         else:
             self.at = None
-            # A known end: the whole list. Else the list up to ``every``, and its multiples after.
-            total = self.every if self.steps is None else self.steps
+            # The list up to ``every`` (or the end, if before), then its multiples and the end:
+            # a list of the whole run would take memory in proportion to steps / every.
+            total = self.every if self.steps is None else min(self.every, self.steps)
             self._listed = lmn_steps(SimpleNamespace(lmn_layers=("any",), steps=total,
                                                      lmn_every=self.every, lmn_log=self.log_steps))
 
@@ -83,8 +86,12 @@ class Schedule:
         """The first scheduled step after step ``after``; None when there is none."""
         k = bisect.bisect_right(self._listed, after)
         candidates = self._listed[k:k + 1]
-        if self.at is None and self.steps is None:
-            candidates.append((after // self.every + 1) * self.every)
+        if self.at is None:
+            multiple = (after // self.every + 1) * self.every
+            if self.steps is None or multiple <= self.steps:
+                candidates.append(multiple)
+            if self.steps is not None and self.steps > after:
+                candidates.append(self.steps)              # the last step
         return min(candidates, default=None)
 
     def upto(self, limit):
@@ -122,7 +129,7 @@ def _specs(model):
             raise LMNInputError(f"model's names must be non-empty strings without commas, got {show(name)}")
         to_layer, tail = m if isinstance(m, tuple) and len(m) == 2 else (None, m)
         for what, f in (("to_layer", to_layer), ("tail", tail)):
-            if f is not None and not callable(f):
+            if not callable(f) and (f is not None or what == "tail"):     # to_layer may be None, a tail not
                 raise LMNInputError(f"model[{name!r}]: {what} must be a torch module or a function, got {show(f)}")
         specs[name] = (to_layer, tail)
     return specs
@@ -134,15 +141,16 @@ def _measure_torch(to_layer, tail, X, n_lambda):
     if to_layer is not None:
         V, shape = _points_on_device(to_layer, X)            # on to_layer's device, in its dtype
         with eval_mode(to_layer), torch.no_grad():
-            X = to_layer(V.reshape(-1, *shape))
+            X = to_layer(V.reshape(-1, *shape).clone())        # a copy: to_layer may write into its input
     return module_lmn(tail, X, n_lambda)
 
 
 def _measure_numpy(to_layer, tail, X, n_lambda):
     """LMN of a NumPy function: the engine with one ("fn", f) stage, in float64 as lmn.lmn_of."""
     if to_layer is not None:
-        X = to_layer(X)
-    X, shape = _flat_points(X)                                # (N, D)
+        X = to_layer(np.array(X, copy=True))                 # a copy: to_layer may write into its input
+    X, shape = _flat_points(X, "X" if to_layer is None else "to_layer(X)")   # (N, D)
+    check_spread("X" if to_layer is None else "to_layer(X)", X)
 
     def f(x):                                                 # (M, D) -> (M, d_out), each batch checked
         # as lmn.connectivity_matrix checks f: real, (M, d_out), finite (else NotFiniteError)
@@ -204,7 +212,14 @@ class LMNMonitor:
     def __init__(self, model, X, out, *, every=100, log_steps=10, steps=None, at=None, n_lambda=21,
                  config=None, columns=(), l2_of=None, overwrite=False):
         self.specs = _specs(model)
-        self.X = X.detach().clone() if _is_torch(X) else np.array(X, copy=True)
+        self.X = X.detach().clone() if _is_torch(X) else np.array(check_array("X", X), copy=True)
+        if self.X.ndim < 2:
+            raise LMNInputError(f"X must be an at least 2-D array (N points, *input_shape), got shape "
+                                f"{tuple(self.X.shape)}")
+        if not isinstance(out, (str, os.PathLike)):
+            raise LMNInputError(f"out must be a folder path (a str or pathlib.Path), got {show(out)}")
+        if not isinstance(overwrite, (bool, np.bool_)):
+            raise LMNInputError(f"overwrite={show(overwrite)} must be True or False")
         self.n_lambda = n_lambda
         self.schedule = Schedule(every, log_steps, steps, at)
         whole = next(iter(model.values())) if isinstance(model, dict) and model else model
@@ -214,6 +229,8 @@ class LMNMonitor:
         user = {} if config is None else config
         if not isinstance(user, dict):
             raise LMNInputError(f"config must be a dict of your settings, got {show(user)}")
+        if not isinstance(user.get("model", ""), str):       # the run folder's readers take a string only
+            raise LMNInputError(f"config['model']={show(user['model'])} must be a string (what the model is)")
         self.config = {"model": _describe(model), **user, "monitor": {
             "layers": list(self.specs), "points": len(self.X), "input_shape": list(self.X.shape[1:]),
             **self.schedule.to_dict(), "n_lambda": n_lambda}}
@@ -221,6 +238,9 @@ class LMNMonitor:
             json.dumps(self.config)
         except (TypeError, ValueError) as e:
             raise LMNInputError(f"config must hold JSON values only (numbers, strings, lists, dicts): {e}") from None
+        if isinstance(columns, str) or not isinstance(columns, (list, tuple)) or \
+                not all(isinstance(c, str) and c for c in columns):
+            raise LMNInputError(f"columns={show(columns)} must be a list of names (non-empty strings)")
         self._declared = list(columns)
         self.last_lmn = {}
         self._last_step = None
@@ -254,7 +274,8 @@ class LMNMonitor:
     def step(self, step, **values):
         """Append the row of ``step`` (your values: train_loss, test_acc, …) and measure LMN if due.
 
-        Returns the row as saved. Steps must increase from call to call.
+        Returns the row as saved. Steps must increase from call to call. The LMN columns
+        (``lmn_<name>``, ``time_lmn_s``) are the monitor's: a value given for one is refused.
         """
         if self._closed:
             raise LMNInputError("the monitor is closed; make a new one for another run")
@@ -262,6 +283,9 @@ class LMNMonitor:
         if self._last_step is not None and step <= self._last_step:
             raise LMNInputError(f"step={step} must be greater than the previous step {self._last_step}")
         row = {k: _number(k, v) for k, v in values.items()}
+        ours = [k for k in row if k == LMN_TIME_COLUMN or k in (f"lmn_{name}" for name in self.specs)]
+        if ours:
+            raise LMNInputError(f"{ours[0]} is written by the monitor (LMN and its time); give your values other names")
         if self._history is None:
             self._open(row)
         unknown = [k for k in row if k not in self._history.columns]

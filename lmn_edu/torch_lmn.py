@@ -147,11 +147,17 @@ def _points_on_device(module, X):
     first = next(iter(module.parameters()), None) if isinstance(module, torch.nn.Module) else None
     device = X.device if torch.is_tensor(X) else torch.device("cpu")
     if torch.is_tensor(X):
+        if X.layout != torch.strided or X.is_meta:
+            raise LMNInputError(f"X must be a dense tensor that holds its values, got layout {X.layout} on {X.device}")
         X = X.detach().cpu()
         X = (X.double() if X.dtype == torch.bfloat16 else X).numpy()    # NumPy has no bfloat16
     X, shape = _flat_points(X)                                # (N, D)
+    X = np.ascontiguousarray(X)                               # torch takes no negative strides (X[::-1])
     if first is not None:
         device, dtype = first.device, first.dtype
+        if device.type == "meta":
+            raise LMNInputError("module's parameters are on the meta device, which holds no values; "
+                                "move the module to a real device first")
     elif X.dtype in (np.float32, np.float64):
         dtype = torch.from_numpy(X[:0]).dtype
     else:
@@ -161,16 +167,18 @@ def _points_on_device(module, X):
 
 def _check_module(module, V, shape):
     """The module takes a batch (M, *input_shape) and returns (M, d_out): tried on two points."""
-    x = V[:2].reshape(-1, *shape)
+    x = V[:2].reshape(-1, *shape).clone()                    # a module that writes into its input leaves V alone
     try:
         y = module(x)
     except RuntimeError as e:                               # torch's shape errors
         first_line = str(e).strip().split("\n")[0]
         raise LMNInputError(f"module cannot take a batch of X's points, shape {tuple(x.shape)}: {first_line}") from None
-    if not torch.is_tensor(y) or y.ndim != 2 or y.shape[0] != len(x):
+    if not torch.is_tensor(y) or y.ndim != 2 or y.shape[0] != len(x) or y.shape[1] < 1:
         got = tuple(y.shape) if torch.is_tensor(y) else type(y).__name__
-        raise LMNInputError(f"module must map a batch (M, *input_shape) to (M, d_out); given {tuple(x.shape)} "
-                            f"it returned shape {got}")
+        raise LMNInputError(f"module must map a batch (M, *input_shape) to (M, d_out), d_out >= 1; given "
+                            f"{tuple(x.shape)} it returned shape {got}")
+    if not y.is_floating_point():
+        raise LMNInputError(f"module must return floating-point numbers, it returned dtype {y.dtype}")
 
 
 @contextlib.contextmanager

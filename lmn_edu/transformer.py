@@ -32,7 +32,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.tracer import getval
 
-from .errors import LMNInputError, check_array, check_int, check_mapping, check_rng, show
+from .errors import LMNInputError, check_array, check_choice, check_int, check_mapping, check_rng, show
 from .mlp import check_inputs, softmax
 
 PARAM_NAMES = ("W_E", "W_pos", "W_Q", "W_K", "W_V", "W_O", "W_in", "b_in", "W_out", "b_out", "W_U")
@@ -145,8 +145,7 @@ def stages(params, n_heads, output="logits"):
     """The network after the embedding as [(name, fn)], fn mapping the flattened representation
     before it to the flattened one it names: emb (M, 3·d) -> attn (M, d) -> mlp (M, d) -> logits."""
     from .mlp import OUTPUTS
-    if output not in OUTPUTS:
-        raise LMNInputError(f"output={output!r} is not allowed; choose one of {OUTPUTS}")
+    check_choice("output", output, OUTPUTS)                   # arrays too: a one-line error, not NumPy's
     d = shape_of(params)[1]
 
     def attn(x):                                                           # (M, 3·d) -> (M, d)
@@ -176,8 +175,7 @@ def forward(params, inputs, n_heads):
 
 def tail_function(params, layer, n_heads, output="logits"):
     """The map from representation ``layer`` (flattened) to the output: the tail LMN measures."""
-    if layer not in LMN_LAYERS:
-        raise LMNInputError(f"layer={layer!r} is not allowed; choose one of {LMN_LAYERS}")
+    check_choice("layer", layer, LMN_LAYERS)
     n_heads = n_heads_of(params, n_heads)
     st = stages(params, n_heads, output)
     fns = [fn for _, fn in st[LAYERS.index(layer):]]
@@ -198,8 +196,7 @@ def tail_stages(params, layer, n_heads, output="logits"):
     (attention's scores are quadratic in its input). The unembedding is ("affine", W_U, None): from
     ``mlp`` to the logits the tail is all affine and the engine returns L = 1 without a pair loop.
     """
-    if layer not in LMN_LAYERS:
-        raise LMNInputError(f"layer={layer!r} is not allowed; choose one of {LMN_LAYERS}")
+    check_choice("layer", layer, LMN_LAYERS)
     n_heads = n_heads_of(params, n_heads)
     st = dict(stages(params, n_heads, output))
     out = [("fn", st["attn"]), ("fn", st["mlp"]), ("affine", params["W_U"], None)]
@@ -221,14 +218,15 @@ def layers_lmn(params, inputs, layers, n_heads, output="logits", n_lambda=21, *,
     from .lmn import linear_mapping_number
     from .mlp_lmn import PRECISIONS
     from .ops import NUMPY_OPS
-    if isinstance(layers, str) or not layers:
+    if not isinstance(layers, (list, tuple)) or not layers:
         raise LMNInputError(f"layers={show(layers)} must be a non-empty list of {LMN_LAYERS}")
     for layer in layers:
-        if layer not in LMN_LAYERS:
-            raise LMNInputError(f"layer={layer!r} is not allowed; choose one of {LMN_LAYERS}")
-    if precision not in PRECISIONS:
-        raise LMNInputError(f"precision={show(precision)} is not allowed; choose one of {PRECISIONS}")
-    params64 = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+        check_choice("layer", layer, LMN_LAYERS)
+    check_choice("precision", precision, PRECISIONS)
+    shape_of(params)                                             # a dict of float arrays that chain
+    for k in PARAM_NAMES:                                        # LMN needs finite weights
+        check_array(f"params[{k!r}]", params[k], finite=True)
+    params64 = {k: np.asarray(params[k], dtype=np.float64) for k in PARAM_NAMES}
     reps = representations(params64, inputs, n_heads)            # the points, in float64
     tail_params = {k: v.astype(precision) for k, v in params64.items()}
     return {layer: linear_mapping_number(connectivity(reps[layer], tail_stages(tail_params, layer, n_heads, output),
