@@ -265,7 +265,7 @@ def _tile_r_squared(ops, y, y0, y1, scale, lam, mix, rtol):
 
     The value of lmn.r_squared on the whole curve, from sums: each curve is shifted to start at 0
     (z = y − y0, which keeps the sums accurate) and divided by s, the power of two at or below its
-    scale (exact, so the sums neither overflow nor underflow at any scale; at moderate scales the
+    scale, at least 2^-1022 so that 1 / s stays finite for subnormal outputs (exact, so the sums neither overflow nor underflow at any scale; at moderate scales the
     sums are divided instead, one pass less). With the interior plus λ = 1 (at λ = 0, z = 0):
     var = Σz² − (Σz)²/n, cov = Σλz − λ̄ Σz. mix (2, m): the rows 1 and λ of the interior, so that
     Σz and Σλz are one matrix product. A curve may leave its endpoints' scale far behind (sums
@@ -273,8 +273,8 @@ def _tile_r_squared(ops, y, y0, y1, scale, lam, mix, rtol):
     """
     m, R, C, k = y.shape
     n = m + 2
-    p = ops.pow2_below(scale)                                          # (R, C)
-    inv = ops.divide(1.0, p)[..., None]                                # (R, C, 1): 1 / s, exact
+    p = ops.clip(ops.pow2_below(scale), 2.0 ** -1022, None)            # (R, C); subnormal curves: 2^-1022,
+    inv = ops.divide(1.0, p)[..., None]                                # (R, C, 1): 1 / s, exact (and finite)
     z = ops.subtract(y, y0, out=y)                                     # (m, R, C, k)
     extreme = not (ops.amax(p, None) < 2.0 ** 250 and ops.amin(p, None) > 2.0 ** -250)
     if extreme:                                                        # divide each curve before the sums
