@@ -259,9 +259,12 @@ def _factored(ops, kind, ti, tj, cs, z, E, near_0=False):
 
 def _tile_r_squared(ops, y, y0, y1, scale, lam, mix, rtol):
     """r² (R, C, k) of eq (2) for curves with interior y (m, R, C, k) (float64,
-    overwritten), endpoints y0 (R, 1, k), y1 (1, C, k) and ``scale`` (R, C), each curve's largest |y|
-    at its endpoints (the flat-line rule's scale: on a curve that is flat to within the tolerance,
-    the endpoints' largest |y| is the curve's, to within that tolerance).
+    overwritten), endpoints y0 (R, 1, k), y1 (1, C, k) and ``scale`` (R, C), each line's largest |y|
+    over its outputs at its endpoints: the flat-line rule's scale. lmn.r_squared takes the largest
+    over all the line's points; the two differ only where some output of the line peaks between
+    the endpoints far above its ends, which moves the flat-line threshold of the line's other
+    outputs by that factor (a known difference, kept: the interior maximum would cost one more
+    pass over every tile's outputs).
 
     The value of lmn.r_squared on the whole curve, from sums: each curve is shifted to start at 0
     (z = y − y0, which keeps the sums accurate) and divided by s, the power of two at or below its

@@ -47,13 +47,13 @@ def r_squared(y, lam, rtol=None):
     r² = cov(y, λ)² / (var(y) var(λ)), the squared Pearson correlation (footnote 2 of the
     paper). A curve that is constant along the line is linear, but its r² is 0/0: it counts
     as r² = 1 (the flat-line rule, see ``flat_rtol``). ``rtol`` defaults to the tolerance of
-    y's dtype: the precision of the arithmetic that produced the curve. Each curve is divided
-    by a power of two near its largest |y| first, so r² is right at any finite scale.
+    y's dtype: the precision of the arithmetic that produced the curve. The curves of a line are
+    divided by a power of two near their largest |y| first, so r² is right at any finite scale.
     """
     y, lam = _check_curves(y, lam, rtol)
     rtol = flat_rtol(y.dtype) if rtol is None else rtol
     y = y.astype(np.float64)
-    scale = np.abs(y).max(axis=(1, 2))                      # (P,) each curve's largest |y|
+    scale = np.abs(y).max(axis=(1, 2))                      # (P,) each line's largest |y|, over all its outputs
     s = pow2_below(scale)                                   # (P,) a power of two: dividing by it is exact
     y /= s[:, None, None]                                   # each curve at scale ~1: no overflow, no underflow
     lc = lam - lam.mean()                                   # (n_lambda,)
@@ -139,9 +139,13 @@ def lmn_of(f, X, n_lambda=21):
 # --- where r² is 0/0: degenerate lines and flat curves --------------------------------------
 # Both rules are shared by every path (this reference and the engine), so all apply the same definition.
 
-# A curve whose spread (RMS deviation from its mean) is at most rtol × its largest |y| counts
-# as constant: r² = 1. The tolerance must sit above the noise of the arithmetic that produced
-# the curve, and below real bends.
+# A curve whose spread (RMS deviation from its mean) is at most rtol × its line's largest |y|
+# (over all the line's output coordinates: one scale per pair) counts as constant: r² = 1. The
+# tolerance must sit above the noise of the arithmetic that produced the curve, and below real
+# bends. One scale per pair, not per coordinate: a coordinate near 0 by cancellation carries the
+# rounding noise of its large terms, which a scale of its own would count as bends; the price is
+# that a coordinate 10^12 times smaller than another of the same line counts as flat (a known
+# limit: tests/test_misuse_more.py keeps it as a failing case).
 # float64: 1e4 ε ≈ 2.2e-12, far above float64 rounding, far below any bend we measure.
 FLAT_RTOL = 1e4 * np.finfo(np.float64).eps
 # Lower precision: FLAT_ULPS ε of that dtype (float32: 100 × 1.19e-7 ≈ 1.2e-5). Float32 kernels
@@ -169,7 +173,7 @@ def r_squared_from_sums(cov, var_y, var_l, scale, n, rtol, ops=np):
     """r² = cov² / (var_y var_l) with the flat-line rule, from the centred sums of r_squared.
 
     cov, var_y: (P, …, d) sums Σ(λ−λ̄)(y−ȳ) and Σ(y−ȳ)² over the n points of each curve;
-    var_l = Σ(λ−λ̄)²; scale: (P, …) the largest |y| on each curve (the sums and the scale of a
+    var_l = Σ(λ−λ̄)²; scale: (P, …) the largest |y| of each line, over its outputs (the sums and the scale of a
     curve divided by the same number, so that neither overflows); rtol: ``flat_rtol`` of the
     curve's arithmetic. Shared by r_squared and the engine (engine.py, with its ``ops`` table,
     which has ``where`` and ``clip`` as NumPy does).
