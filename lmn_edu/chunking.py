@@ -5,6 +5,7 @@ all pairs' lines at once would take O(N² · n_lambda · width) memory (gigabyte
 the loops (lmn.connectivity_matrix, mlp_lmn's fast path, torch_lmn) walk the pairs i < j in
 chunks whose largest array holds about CHUNK_FLOATS numbers, whatever N is.
 """
+import functools
 import math
 
 import numpy as np
@@ -69,6 +70,7 @@ def pair_tiles(n, per_pair_floats, max_floats=None, cols=None):
             yield r0, r1, c0, min(c0 + width, hi)
 
 
+@functools.lru_cache(maxsize=64)                          # np.dtype(...).name costs ~20 µs, and every tile asks
 def _dtype_name(dtype):
     try:
         return np.dtype(dtype).name
