@@ -46,11 +46,24 @@ def pair_chunks(n, per_pair_floats, max_floats=None):
         yield i, k - first[i] + i + 1
 
 
-def tile_shape(per_pair_floats, max_floats=None):
-    """(rows, cols) of the tiles of pair_tiles: about √ of chunk_pairs each."""
+# A tile on the diagonal holds pairs with j <= i, which are computed and dropped: about rows / n of
+# the work. Rows are capped at n / DIAGONAL_SHARE (the tile grows wider instead), so that this share
+# stays small when a tile could hold many pairs (narrow tails, small n); but not below MIN_ROWS,
+# where the per-tile cost of Python (a few dozen NumPy calls) outweighs the dropped pairs.
+DIAGONAL_SHARE = 16
+MIN_ROWS = 8
+
+
+def tile_shape(per_pair_floats, max_floats=None, n=None):
+    """(rows, cols) of the tiles of pair_tiles: about √ of chunk_pairs each; for n points, at most
+    max(MIN_ROWS, ⌈n / DIAGONAL_SHARE⌉) rows (wider instead) and at most n columns."""
     size = chunk_pairs(per_pair_floats, max_floats)
     rows = max(1, math.isqrt(size))
-    return rows, max(1, size // rows)
+    cols = max(1, size // rows)
+    if n is not None:                                        # no wider than the points, no taller than n / 16
+        rows = min(rows, max(MIN_ROWS, -(-n // DIAGONAL_SHARE)))
+        cols = min(max(1, size // rows), max(1, n))
+    return rows, cols
 
 
 def pair_tiles(n, per_pair_floats, max_floats=None, cols=None):
@@ -58,12 +71,13 @@ def pair_tiles(n, per_pair_floats, max_floats=None, cols=None):
     pair i < j of n points with j in ``cols`` = (lo, hi) (default all) exactly once.
 
     A tile holds at most ``chunk_pairs(per_pair_floats, max_floats)`` pairs, about √ of them
-    per side, so that a tile's lines are sums of a row block's and a column block's tables
+    per side (at most n / DIAGONAL_SHARE rows), so that a tile's lines are sums of a row block's and a column block's tables
     (engine.py) with no gather. Pairs of a tile with j <= i are not pairs: the caller skips
-    them (only tiles on the diagonal have some: a share of about rows-per-tile / n).
+    them (only tiles on the diagonal have some: a share of about rows-per-tile / n, at most
+    1 / DIAGONAL_SHARE).
     """
     lo, hi = (0, n) if cols is None else cols
-    rows, width = tile_shape(per_pair_floats, max_floats)
+    rows, width = tile_shape(per_pair_floats, max_floats, n)
     for r0 in range(0, hi - 1, rows):
         r1 = min(r0 + rows, hi - 1)
         for c0 in range(max(lo, r0 + 1), hi, width):

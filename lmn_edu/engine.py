@@ -336,7 +336,7 @@ def _pair_loop(ops, V, rest, lam):
     scratch = Scratch(ops.empty)
     L = np.eye(n)
     cols_per_block = max(1, TABLE_FLOATS // (2 * m * d))
-    _, width = tile_shape(per_pair, ops.chunk_floats)
+    _, width = tile_shape(per_pair, ops.chunk_floats, n)
     for lo in range(1, n, cols_per_block):                   # a column block's j-side tables, once
         hi = min(lo + cols_per_block, n)
         tj = _side_tables(ops, w_j, Vc[lo:hi], c) if c is not None else None   # (m, J, d) each

@@ -1,10 +1,11 @@
 """chunking.py: the pair loop's chunks cover each pair once, in bounded memory; scratch arrays are reused."""
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lmn_edu import chunking
-from lmn_edu.chunking import Scratch, pair_chunks
+from lmn_edu.chunking import Scratch, pair_chunks, pair_tiles
 
 
 @settings(max_examples=25, deadline=None)
@@ -18,6 +19,34 @@ def test_pair_chunks_cover_each_pair_once_in_triu_order(n, per_pair, max_floats)
     rows, cols = np.triu_indices(n, k=1)
     np.testing.assert_array_equal(i, rows)
     np.testing.assert_array_equal(j, cols)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(0, 300), per_pair=st.integers(0, 50), max_floats=st.integers(1, 20000),
+       split=st.floats(0, 1))
+def test_pair_tiles_cover_each_pair_once_and_drop_few(n, per_pair, max_floats, split):
+    size = max(1, max_floats // max(per_pair, 1))
+    lo = int(split * n)
+    seen = np.zeros((n, n), int)
+    computed = 0
+    for cols in ((0, lo), (lo, n)):                             # two column blocks, as the engine walks them
+        for r0, r1, c0, c1 in pair_tiles(n, per_pair, max_floats, cols):
+            assert (r1 - r0) * (c1 - c0) <= size and cols[0] <= c0 < c1 <= cols[1]
+            seen[r0:r1, c0:c1] += 1
+            computed += (r1 - r0) * (c1 - c0)
+    pairs = n * (n - 1) // 2
+    np.testing.assert_array_equal(np.triu(seen, 1), np.triu(np.ones((n, n), int), 1))   # each i < j once
+    if pairs and size >= 64 * 64:                               # big tiles: rows capped, little dropped
+        assert computed - pairs <= pairs * max(1 / 8, 2 * chunking.MIN_ROWS / n)
+
+
+@pytest.mark.parametrize("n, per_pair", [(100, 57), (300, 57), (300, 1900), (768, 1900)])
+def test_diagonal_tiles_drop_few_pairs(n, per_pair):
+    # a narrow tail (per_pair 57: 19 λ × width 3) would fit all pairs in one square tile, half of it
+    # below the diagonal; its rows are capped at n / 16, so the dropped share stays near 1/16 or less
+    computed = sum((r1 - r0) * (c1 - c0) for r0, r1, c0, c1 in pair_tiles(n, per_pair))
+    pairs = n * (n - 1) // 2
+    assert computed / pairs - 1 <= 1 / 16 + 8 / n
 
 
 def test_pair_chunks_never_list_all_pairs():
