@@ -49,9 +49,10 @@ def equal(got, want, what):
 
 # --- 01 ------------------------------------------------------------------------------------
 
-def _table(task):
+def _table(task, keep=slice(None)):
+    """The V × V operation table of the task's pairs ``keep`` (default all), −1 where a pair is missing."""
     T = np.full((task.vocab_size,) * 2, -1)
-    T[task.inputs[:, 0], task.inputs[:, 1]] = task.labels
+    T[task.inputs[keep, 0], task.inputs[keep, 1]] = task.labels[keep]
     return T
 
 
@@ -65,8 +66,7 @@ def check_operation_table(fn, rng):
     for name in lmn_edu.TASKS:
         task = lmn_edu.make_task(name)
         keep = rng.permutation(len(task))[: int(rng.integers(1, len(task) + 1))]   # any rows, in any order
-        want = np.full((task.vocab_size,) * 2, -1)
-        want[task.inputs[keep, 0], task.inputs[keep, 1]] = task.labels[keep]
+        want = _table(task, keep)
         got = fn(task.inputs[keep], task.labels[keep], task.vocab_size)
         assert np.asarray(got).dtype.kind in "iu", f"{name}: got a table of dtype {np.asarray(got).dtype}, expected ints"
         equal(got, want, f"{name}, {len(keep)} of {len(task)} pairs")
@@ -76,9 +76,7 @@ def check_operation_table(fn, rng):
     equal(fn(inputs, labels, V), labels.reshape(V, V), f"a random {V}×{V} table")
     task = lmn_edu.make_task(str(rng.choice(lmn_edu.TASKS)))         # the last symbols in no pair: V is not
     keep = np.flatnonzero(task.inputs.max(axis=1) < task.vocab_size - 2)   # the largest symbol seen plus 1
-    want = np.full((task.vocab_size,) * 2, -1)
-    want[task.inputs[keep, 0], task.inputs[keep, 1]] = task.labels[keep]
-    equal(fn(task.inputs[keep], task.labels[keep], task.vocab_size), want,
+    equal(fn(task.inputs[keep], task.labels[keep], task.vocab_size), _table(task, keep),
           f"{task.name}, only the pairs of the first {task.vocab_size - 2} of its {task.vocab_size} symbols")
 
 
