@@ -71,8 +71,8 @@ def pair_tiles(n, per_pair_floats, max_floats=None, cols=None):
     pair i < j of n points with j in ``cols`` = (lo, hi) (default all) exactly once.
 
     A tile holds at most ``chunk_pairs(per_pair_floats, max_floats)`` pairs, about √ of them
-    per side (at most n / DIAGONAL_SHARE rows), so that a tile's lines are sums of a row block's and a column block's tables
-    (engine.py) with no gather. Pairs of a tile with j <= i are not pairs: the caller skips
+    per side (at most n / DIAGONAL_SHARE rows), so that a tile's lines are sums of a row block's
+    and a column block's tables (engine.py) with no gather. Pairs of a tile with j <= i are not pairs: the caller skips
     them (only tiles on the diagonal have some: a share of about rows-per-tile / n, at most
     1 / DIAGONAL_SHARE).
     """

@@ -268,8 +268,9 @@ def _tile_r_squared(ops, y, y0, y1, scale, lam, mix, rtol):
 
     The value of lmn.r_squared on the whole curve, from sums: each curve is shifted to start at 0
     (z = y − y0, which keeps the sums accurate) and divided by s, the power of two at or below its
-    scale, at least 2^-1022 so that 1 / s stays finite for subnormal outputs (exact, so the sums neither overflow nor underflow at any scale; at moderate scales the
-    sums are divided instead, one pass less). With the interior plus λ = 1 (at λ = 0, z = 0):
+    scale and at least 2^-1022, so that 1 / s stays finite for subnormal outputs (exact, so the
+    sums neither overflow nor underflow at any scale; at moderate scales the sums are divided
+    instead, one pass less). With the interior plus λ = 1 (at λ = 0, z = 0):
     var = Σz² − (Σz)²/n, cov = Σλz − λ̄ Σz. mix (2, m): the rows 1 and λ of the interior, so that
     Σz and Σλz are one matrix product. A curve may leave its endpoints' scale far behind (sums
     not finite, by a factor of 2^250 and more) would make L NaN: NotFiniteError.
