@@ -5,7 +5,7 @@
 #
 # **Prerequisites.** Lessons 05, 07.
 #
-# **Time.** quick mode (`LMN_EDU_QUICK=1`): 10–30 s (reads the committed matrices); full mode: about 5 min.
+# **Time.** quick mode (`LMN_EDU_QUICK=1`): 10–30 s (reads the committed matrices); full mode: about 1–2 min (65 s on an idle 2-core Intel Xeon, AVX-512).
 # Exercises at the end: stubs in `lessons/exercises/10_connectivity_across_training.py`.
 #
 # Appendix B of the paper looks inside the LMN: the matrix L itself (from h1 to the logits,
@@ -47,7 +47,7 @@ course.header(
     "Lesson 10: the connectivity matrix across training",
     f"no training: L at steps {KEEP} from the committed full-size run (results/paper), on its 768 training pairs",
     f"trains {config.steps} steps keeping the parameters at steps {KEEP}, then L on all 768 training pairs; "
-    "about 5 minutes of CPU time")
+    "about 1–2 minutes of CPU time")
 
 # %%
 task, train_idx, test_idx, _ = setup_run(config)            # the same split and init as lessons 07–09
