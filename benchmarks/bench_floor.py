@@ -31,8 +31,9 @@ D, K, M = 100, 31, 19                                        # hidden width, out
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--n", type=int, default=400, help="points for the engine's layer_lmn(h1) (default 400)")
-    ap.add_argument("--repeats", type=int, default=5, help="timing repeats, best kept (default 5)")
+    ap.add_argument("--n", type=common.at_least(2), default=400,
+                    help="points for the engine's layer_lmn(h1), at least 2 (default 400)")
+    ap.add_argument("--repeats", type=common.at_least(1), default=5, help="timing repeats, best kept (default 5)")
     common.add_common_args(ap)
     return ap.parse_args(argv)
 

@@ -33,6 +33,21 @@ AVX2_ENV = {
 }
 
 
+def at_least(low):
+    """An argparse type: an integer >= low (a usage error otherwise, not a traceback later)."""
+    import argparse
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} must be at least {low}")
+        return value
+    return parse
+
+
 def add_common_args(ap):
     """--threads and --avx2, which every benchmark takes."""
     ap.add_argument("--threads", type=int, default=1,

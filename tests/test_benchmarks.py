@@ -49,3 +49,10 @@ def test_bench_step(tmp_path):
     pytest.importorskip("torch")
     out = run("bench_step.py", "--quick", "--steps", "3", "--repeats", "1", tmp_path=tmp_path)
     assert re.search(r"^\| float64 \|", out, re.M) and re.search(r"^\| float32 \|", out, re.M)
+
+
+def test_bench_floor_refuses_sizes_it_cannot_time(tmp_path):
+    for args, words in ((["--n", "1"], "--n: 1 must be at least 2"), (["--repeats", "0"], "--repeats: 0 must be at least 1")):
+        p = subprocess.run([sys.executable, str(BENCH / "bench_floor.py"), *args], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 2 and words in p.stderr and "Traceback" not in p.stderr, p.stderr
