@@ -81,7 +81,8 @@ def connectivity(V, stages, n_lambda=21, *, ops, dtype=None):
     n = V.shape[0]
     if k == len(stages):
         return np.ones((n, n))
-    V = _finite(ops, "the affine stages", V, dtype, "the points they map to")    # the lines are drawn here
+    if k:                                                    # the lines are drawn here, after the prefix
+        V = _finite(ops, "the affine stages", V, dtype, "the points they map to")
     check_spread("V" if k == 0 else "the points after the affine stages", V, ops)
     return _pair_loop(ops, V, stages[k:], lam)
 
