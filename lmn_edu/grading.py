@@ -162,14 +162,9 @@ def case_rng(seed, lesson, name):
     return np.random.default_rng([int(seed), int(lesson), zlib.crc32(name.encode())])
 
 
-def _one_line(text, n=500):
-    text = " ".join(str(text).split())
-    return text if len(text) <= n else text[:n] + "…"
-
-
 def _verdict(ex, fn, rng):
     """'' when the check passed on the student's ``fn``; else the reason, in one line."""
-    from .sandbox import CheckerError, Incident
+    from .sandbox import CheckerError, Incident, _one_line
     reason = ""
     try:
         ex.check(fn, rng)
@@ -192,7 +187,7 @@ def _verdict(ex, fn, rng):
         reason = fn.incident
     elif not reason and fn.calls == 0:
         reason = "the check never called the function (a defect of the check)"
-    return _one_line(reason)
+    return _one_line(reason, 500)
 
 
 def grade_file(exercises, path, *, checks, seed, timeout=TIMEOUT_S, protect=None):
