@@ -16,7 +16,6 @@ line's residuals, and the R² LMN or L2 adds to −log step (does it explain any
 beside the gain a random predictor would give on average, (1 − R²(−log step)) / (n − 2).
 """
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import numpy as np
 
 from .analysis import column, linearity, phase_steps, phase_window
 from .errors import LMNInputError
+from .files import read_json, read_text, write_atomic
 from .history import load_run
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "transformer"
@@ -213,7 +213,7 @@ def build(results=RESULTS, docs="docs"):
     paths = figures(runs, figdir)
     cpu = {}
     if (Path(results) / "cpu_times.json").exists():
-        cpu = json.loads((Path(results) / "cpu_times.json").read_text())
+        cpu = read_json(Path(results) / "cpu_times.json")       # a malformed file: one line naming it
     md = ["# Does the grokking transformer compress? LMN on a one-layer transformer\n",
           "Built by `python -m lmn_edu.transformer_report` from the run folders in `results/transformer/`; "
           "every number below is computed from them (lmn_edu/transformer_report.py). The model, the "
@@ -226,7 +226,7 @@ def build(results=RESULTS, docs="docs"):
         mem, gen = phase_steps(rows)
         md.append(f"| {name} | {c.get('seed')} | {c.get('modulus')} | {c.get('d_model')} | {c.get('n_heads')} | "
                   f"{c.get('d_mlp')} | {c.get('lr')} | {c.get('weight_decay')} | 0.9, {c.get('beta2')} | "
-                  f"{c.get('train_frac')} | {rows[-1]['step']} | {c.get('lmn_n_points') or c.get('lmn_points')} "
+                  f"{c.get('train_frac')} | {rows[-1]['step']} | {c.get('lmn_n_points') or 'all'} "
                   f"{c.get('lmn_points')} | {fmt(mem)} | {fmt(gen)} | {rows[-1]['test_acc']:.3f} | "
                   f"{fmt(rows[-1].get('time_s'), 0)} | {fmt(cpu.get(name), 0)} |")
     md.append("")
@@ -252,12 +252,11 @@ def build(results=RESULTS, docs="docs"):
                    + "; ".join(f"seed {seed}: {v}" for seed, v in better_than_l2(summ, window)) + ".\n"]
     trials = Path(results) / "trials.md"
     if trials.exists():
-        md.append(trials.read_text())
+        md.append(read_text(trials))
     md.append(NOTES)
     text = "\n".join(md)
     docs.mkdir(parents=True, exist_ok=True)
-    from .files import write_atomic
-    write_atomic(docs / "transformer.md", text.encode("utf-8"))
+    write_atomic(docs / "transformer.md", text)
     return text
 
 
