@@ -35,6 +35,7 @@ from pathlib import Path
 STARTUP_S = 60          # seconds for the child to start (Python, NumPy, lmn_edu, the checks)
 OUTPUT_KEPT = 4000      # characters of the student's printed output kept per exercise
 FLOOD_BYTES = 1 << 20   # printing more than this in one exercise is an output flood
+SETTLE_S = 2.0          # the longest take_output waits for the output of the last reply
 ANSWER_BYTES = 1 << 28  # the largest answer accepted (256 MiB pickled)
 
 
@@ -138,6 +139,12 @@ class Child:
         self._out = bytearray()
         self._out_total = 0
         self._lock = threading.Lock()
+        # The child ends the output of each reply with this mark (on the output stream, before the
+        # reply): take_output waits for it, so a print is never lost to the drain thread's lag.
+        self._mark = b"\x1e" + os.urandom(8).hex().encode() + b"\x1e"
+        self._tail = b""                       # output bytes that may begin a mark split across reads
+        self._marks = self._replies_seen = 0
+        self._settled = threading.Condition(self._lock)
         self._replies = queue.Queue()
         env = dict(os.environ)
         package_parent = str(Path(__file__).resolve().parents[1])
@@ -157,7 +164,7 @@ class Child:
         threading.Thread(target=self._drain_output, daemon=True).start()
         try:
             _send(self._proc.stdin, ("setup", str(checks[0]), checks[1], tuple(forbid),
-                                     str(protect) if protect else None, _scratch()))
+                                     str(protect) if protect else None, _scratch(), self._mark))
             kind, *rest = self._wait(STARTUP_S, "while it started")
         except (Incident, OSError) as e:
             kind, rest = "error", [getattr(e, "reason", e)]
@@ -184,17 +191,34 @@ class Child:
                 chunk = stream.read1(65536)
             except (OSError, ValueError):
                 return
-            if not chunk:
-                return
+            data, marks = self._unmark(chunk)
             with self._lock:
-                self._out_total += len(chunk)
+                self._out_total += len(data)
                 if len(self._out) < OUTPUT_KEPT * 4:
-                    self._out += chunk[:OUTPUT_KEPT * 4 - len(self._out)]
+                    self._out += data[:OUTPUT_KEPT * 4 - len(self._out)]
                 flood = self._out_total > FLOOD_BYTES and not self._flood
                 if flood:
                     self._flood = True
+                self._marks += marks
+                if marks or not chunk:
+                    self._settled.notify_all()
             if flood:
                 self._kill()
+            if not chunk:
+                return
+
+    def _unmark(self, chunk):
+        """(the student's bytes of ``chunk``, the number of marks in it); b"" at the end of the stream
+        gives back what was held. A mark split across two reads is held until it is whole."""
+        if not chunk:
+            data, self._tail = self._tail, b""
+            return data, 0
+        data = self._tail + chunk
+        marks = data.count(self._mark)
+        data = data.replace(self._mark, b"")
+        keep = next((k for k in range(len(self._mark) - 1, 0, -1) if data.endswith(self._mark[:k])), 0)
+        self._tail = data[len(data) - keep:] if keep else b""
+        return data[:len(data) - keep], marks
 
     @property
     def flooded(self):
@@ -204,8 +228,10 @@ class Child:
         return f"printed more than {FLOOD_BYTES >> 20} MiB {during} (an output flood), so it was stopped"
 
     def take_output(self):
-        """What the student's code printed since the last call of this (capped), and reset."""
+        """What the student's code printed since the last call of this (capped), and reset: all of
+        it up to the last reply (the child marks where each reply's output ends)."""
         with self._lock:
+            self._settled.wait_for(lambda: self._marks >= self._replies_seen or self.dead, timeout=SETTLE_S)
             text = self._out.decode("utf-8", "replace")
             self._out, self._out_total = bytearray(), 0
         return text if len(text) <= OUTPUT_KEPT else text[:OUTPUT_KEPT] + "…"
@@ -260,6 +286,8 @@ class Child:
             self._kill()
             self.dead = "sent back a reply the checker does not know"
             raise Incident(self.dead)
+        with self._lock:
+            self._replies_seen += 1
         return reply
 
     def load(self, budget):
@@ -591,9 +619,13 @@ def _child_main():
     module = None
     path = None
 
+    mark = b""
+
     def reply(*message):
         sys.stdout.flush()
         sys.stderr.flush()
+        if mark:
+            os.write(2, mark)                   # the end of this reply's output (Child.take_output)
         _send(replies, message)
 
     while True:
@@ -604,7 +636,7 @@ def _child_main():
         if kind == "quit":
             return
         if kind == "setup":
-            checks_path, checks_name, forbid, protect, scratch = rest
+            checks_path, checks_name, forbid, protect, scratch, mark = rest
             try:
                 spec = importlib.util.spec_from_file_location(checks_name, checks_path)
                 checks = importlib.util.module_from_spec(spec)

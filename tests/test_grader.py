@@ -1250,3 +1250,14 @@ def test_an_overflow_that_looks_right_fails_and_says_where(tmp_path):
     assert verdict["sharp_silu"][0] is False and "overflow" in verdict["sharp_silu"][1], verdict["sharp_silu"]
     solution = dict((name, ok) for name, ok, _ in course.run_checks("06", solutions=True, seed=7))
     assert solution["sharp_silu"]
+
+
+def test_output_marks_are_found_when_split_across_reads():
+    from types import SimpleNamespace
+    from lmn_edu.sandbox import Child
+    mark = b"\x1eabcdef\x1e"
+    stream = b"debug \x1e" + mark + b"more" + mark + b"tail\x1e"   # a student's own \x1e is kept
+    for cut in range(1, len(stream)):                                 # every place a read may end
+        c = SimpleNamespace(_mark=mark, _tail=b"")
+        parts = [Child._unmark(c, stream[:cut]), Child._unmark(c, stream[cut:]), Child._unmark(c, b"")]
+        assert b"".join(p[0] for p in parts) == b"debug \x1emoretail\x1e" and sum(p[1] for p in parts) == 2, cut
